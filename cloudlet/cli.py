@@ -1,0 +1,65 @@
+"""The `cloudlet` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from cloudlet import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cloudlet")
+def main() -> None:
+    """cloudlet: AWS serverless services on one machine, no Docker, no account.
+
+    Start the local cloud with `cloudlet up`, then point any AWS SDK or the AWS CLI at
+    it with --endpoint-url http://127.0.0.1:4566 (any access key works; a 12-digit
+    access key is used as the account id).
+    """
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind [default: 127.0.0.1].")
+@click.option("--port", default=None, type=int, help="Port to listen on, 0 for any [default: 4566].")
+@click.option(
+    "--data-dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where state is kept [default: .cloudlet].",
+)
+@click.option("--ephemeral", is_flag=True, default=None, help="Keep all state in memory only.")
+@click.option(
+    "--durability",
+    type=click.Choice(["normal", "full"]),
+    default=None,
+    help="normal: survives a crash of cloudlet; full: fsync every write, survives an OS crash.",
+)
+@click.option("--log-level", default=None, help="uvicorn log level [default: warning].")
+def up(
+    host: str | None,
+    port: int | None,
+    data_dir: Path | None,
+    ephemeral: bool | None,
+    durability: str | None,
+    log_level: str | None,
+) -> None:
+    """Start the local cloud and serve until Ctrl-C or SIGTERM."""
+    from cloudlet.config import Config
+    from cloudlet.server import run
+
+    config = Config.from_env(
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        ephemeral=ephemeral,
+        durability=durability,
+        log_level=log_level,
+    )
+    sys.exit(run(config))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,274 @@
+"""The gateway: one ASGI app that turns any AWS request into an operation call.
+
+The pipeline, in order: read the body (bounded) -> identify the service and protocol ->
+resolve account and region -> parse against the model -> dispatch to the operation ->
+serialize the result or the error. Internal routes (health, reset) live under
+/_cloudlet/, with the LocalStack and moto spellings that existing scripts call.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+from uuid import uuid4
+from xml.sax.saxutils import escape
+
+import orjson
+
+from cloudlet import __version__
+from cloudlet.config import Config
+from cloudlet.gateway.context import RequestContext
+from cloudlet.gateway.errors import ServiceError
+from cloudlet.gateway.protocol import OperationModel, ServiceModel, json_, query
+from cloudlet.gateway.routing import credentials, host_service_region
+from cloudlet.services import SERVICES, Service
+from cloudlet.store import Database
+
+log = logging.getLogger("cloudlet.gateway")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Response = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+_FORM = "application/x-www-form-urlencoded"
+_INTERNAL = ("/_cloudlet/", "/_localstack/", "/moto-api/")
+
+
+class _Unroutable(Exception):
+    """No service claims the request, or the service lacks the operation."""
+
+    def __init__(self, protocol: str, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.protocol, self.code, self.message, self.status = protocol, code, message, status
+
+
+class Gateway:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        path = None if config.ephemeral else config.data_dir / "state.db"
+        self.db = Database(path, config.durability)
+        self.services: dict[str, Service] = {cls.name: cls(self.db, config) for cls in SERVICES}
+        self._by_signing = {s.signing_name: s for s in self.services.values()}
+        self._by_target: dict[str, Service] | None = None
+
+    # -- ASGI ---------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            status, headers, body = await self._http(scope, receive)
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                for service in self.services.values():
+                    await service.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for service in self.services.values():
+                    await service.stop()
+                self.db.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.config.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+    async def _http(self, scope: Scope, receive: Receive) -> Response:
+        path: str = scope["path"]
+        if path.startswith(_INTERNAL):
+            return self._internal(scope["method"], path)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        body = await self._read_body(receive)
+        request_id = str(uuid4())
+        if body is None:
+            return _plain_error(413, "RequestEntityTooLarge", "Request body is too large", request_id)
+        try:
+            return await self._aws(scope, headers, body, request_id)
+        except _Unroutable as err:
+            return _plain_error(err.status, err.code, err.message, request_id, err.protocol)
+
+    # -- AWS requests -------------------------------------------------------------------
+
+    async def _aws(
+        self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str
+    ) -> Response:
+        qs: dict[str, str] = dict(
+            parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        )
+        creds = credentials(headers.get("authorization"), qs)
+        host = headers.get("host") or f"{self.config.host}:{self.config.port}"
+        host_service, host_region = host_service_region(host)
+        ctx = RequestContext(
+            request_id=request_id,
+            account_id=creds.account_id,
+            region=creds.region or host_region or self.config.default_region,
+            base_url=f"{scope.get('scheme', 'http')}://{host}",
+            host=host,
+            path=scope["path"],
+            headers=headers,
+        )
+        target = headers.get("x-amz-target")
+        if target:
+            prefix, _, operation = target.rpartition(".")
+            service = self._service_for_target(prefix)
+            ctx.protocol = "json"
+            params: dict[str, str] = {}
+        else:
+            ctx.protocol = "query"
+            params = self._query_params(scope["method"], headers, body, qs)
+            operation = params.get("Action", "")
+            service = self._service_for_query(creds.service or host_service, operation, ctx.path)
+        ctx.service, ctx.operation = service.name, operation
+        if ctx.protocol not in service.protocols:
+            raise _Unroutable(ctx.protocol, "InvalidAction", f"{service.name} does not speak {ctx.protocol}")
+        return await self._dispatch(service, ctx, body, params)
+
+    def _service_for_target(self, prefix: str) -> Service:
+        if self._by_target is None:
+            self._by_target = {
+                s.model.target_prefix: s for s in self.services.values() if s.model.target_prefix
+            }
+        service = self._by_target.get(prefix)
+        if service is None:
+            raise _Unroutable("json", "UnknownOperationException", f"Unknown service {prefix!r}")
+        return service
+
+    def _service_for_query(self, hint: str | None, action: str, path: str) -> Service:
+        if hint and hint in self._by_signing:
+            return self._by_signing[hint]
+        for service in self.services.values():
+            if action in service.model.operations:
+                return service
+        if not action:
+            raise _Unroutable("query", "MissingAction", "The request must contain an Action.")
+        raise _Unroutable("query", "InvalidAction", f"The action {action} is not valid for this endpoint.")
+
+    @staticmethod
+    def _query_params(
+        method: str, headers: dict[str, str], body: bytes, qs: dict[str, str]
+    ) -> dict[str, str]:
+        params = dict(qs)
+        if method == "POST" and headers.get("content-type", "").startswith(_FORM):
+            try:
+                text = body.decode("utf-8")
+                params.update(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
+            except (UnicodeDecodeError, ValueError):
+                raise _Unroutable("query", "MalformedQueryString", "Malformed request body") from None
+        return params
+
+    async def _dispatch(
+        self, service: Service, ctx: RequestContext, body: bytes, params: dict[str, str]
+    ) -> Response:
+        model = service.model
+        op = model.operations.get(ctx.operation)
+        if op is None:
+            if ctx.protocol == "json":
+                raise _Unroutable("json", "UnknownOperationException", f"Unknown operation {ctx.operation}")
+            raise _Unroutable("query", "InvalidAction", f"The action {ctx.operation} is not valid for this endpoint.")
+        try:
+            handler = service.operations.get(ctx.operation)
+            if handler is None:
+                raise ServiceError(
+                    "NotImplemented",
+                    f"cloudlet does not implement {service.name}.{ctx.operation} yet",
+                    status=501,
+                )
+            if ctx.protocol == "json":
+                request = json_.parse_request(model, op, body)
+            else:
+                service.prepare_query(ctx, params)
+                request = query.parse_request(model, op, params)
+            result = handler(ctx, service.store, request)
+            output = await result if inspect.isawaitable(result) else result
+            return self._respond(model, op, ctx, output)
+        except ServiceError as error:
+            return self._error(service, ctx, error)
+        except Exception:
+            log.exception("internal error in %s.%s", service.name, ctx.operation)
+            error = ServiceError("InternalFailure", "internal error", 500, sender_fault=False)
+            return self._error(service, ctx, error)
+
+    @staticmethod
+    def _respond(
+        model: ServiceModel, op: OperationModel, ctx: RequestContext, output: dict[str, Any]
+    ) -> Response:
+        rid = ctx.request_id.encode()
+        if ctx.protocol == "json":
+            content_type = f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
+            payload = json_.serialize_response(model, op, output)
+            return 200, [(b"content-type", content_type.encode()), (b"x-amzn-requestid", rid)], payload
+        payload = query.serialize_response(model, op, output, ctx.request_id)
+        return 200, [(b"content-type", b"text/xml"), (b"x-amzn-requestid", rid)], payload
+
+    def _error(self, service: Service, ctx: RequestContext, error: ServiceError) -> Response:
+        model = service.model
+        query_code = service.query_errors.get(error.code)
+        rid = ctx.request_id.encode()
+        if ctx.protocol == "json":
+            payload, extra = json_.serialize_error(model, error, query_code)
+            content_type = f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
+            headers = [(b"content-type", content_type.encode()), (b"x-amzn-requestid", rid)]
+            headers += [(k.encode(), v.encode()) for k, v in extra.items()]
+            return error.status, headers, payload
+        payload = query.serialize_error(model, error, query_code, ctx.request_id)
+        return error.status, [(b"content-type", b"text/xml"), (b"x-amzn-requestid", rid)], payload
+
+    # -- internal routes ----------------------------------------------------------------
+
+    def _internal(self, method: str, path: str) -> Response:
+        json_headers = [(b"content-type", b"application/json")]
+        if path.rstrip("/") in ("/_cloudlet/health", "/_localstack/health", "/moto-api/health"):
+            body = {
+                "version": __version__,
+                "edition": "cloudlet",
+                "services": {name: s.status() for name, s in self.services.items()},
+            }
+            return 200, json_headers, orjson.dumps(body)
+        if method == "POST" and path.rstrip("/") in (
+            "/_cloudlet/reset",
+            "/moto-api/reset",
+            "/_localstack/state/reset",
+        ):
+            self.reset()
+            return 200, json_headers, b'{"status": "reset"}'
+        return 404, json_headers, b'{"message": "not found"}'
+
+    def reset(self) -> None:
+        self.db.reset()
+        for service in self.services.values():
+            service.reset()
+
+
+def _plain_error(
+    status: int, code: str, message: str, request_id: str, protocol: str = "json"
+) -> Response:
+    """An error for a request no service model could be picked for."""
+    rid = request_id.encode()
+    if protocol == "query":
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(code)}</Code>"
+            f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        ).encode()
+        return status, [(b"content-type", b"text/xml"), (b"x-amzn-requestid", rid)], body
+    body = orjson.dumps({"__type": code, "message": message})
+    return status, [(b"content-type", b"application/x-amz-json-1.0"), (b"x-amzn-requestid", rid)], body

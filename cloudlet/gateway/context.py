@@ -1,0 +1,21 @@
+"""The request context handed to every operation: who asked, where, and how."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RequestContext:
+    request_id: str
+    account_id: str
+    region: str
+    # Scheme and Host the client used, e.g. "http://127.0.0.1:4566": resource URLs that
+    # the service returns (queue URLs) are built on it so the client can use them.
+    base_url: str
+    host: str
+    path: str
+    service: str = ""
+    operation: str = ""
+    protocol: str = ""
+    headers: dict[str, str] = field(default_factory=dict)

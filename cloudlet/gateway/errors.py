@@ -1,0 +1,35 @@
+"""Errors raised by operations and by the protocol layer.
+
+An operation raises `ServiceError(code, message)`; the serializer of the request's
+protocol renders it. `code` is the error shape's name in the service model (the JSON
+`__type`); services whose model is `awsQueryCompatible` map it to their query-style
+code in one table (see `Service.query_errors`).
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    def __init__(
+        self, code: str, message: str = "", status: int = 400, sender_fault: bool = True
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.sender_fault = sender_fault
+
+
+class ValidationError(ServiceError):
+    """The request does not fit the operation's input shape (a client error)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message, 400)
+
+
+def invalid_parameter(message: str) -> ServiceError:
+    return ServiceError("InvalidParameterValue", message)
+
+
+def missing_parameter(name: str) -> ServiceError:
+    return ServiceError("MissingParameter", f"The request must contain the parameter {name}.")

@@ -1,0 +1,120 @@
+"""Walks a value against a botocore shape: type checks, required members, and the
+conversions every protocol shares (blobs to bytes, timestamps to epoch seconds).
+
+Which error code a violation gets depends on the service's protocol family, decided
+once in `violation`: query services (and json services that are awsQueryCompatible)
+answer MissingParameter / InvalidParameterValue; json services answer
+ValidationException / SerializationException, as AWS does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+from cloudlet.gateway.errors import ValidationError
+from cloudlet.gateway.protocol.model import ServiceModel, Shape
+
+
+def violation(model: ServiceModel, kind: str, path: str, detail: str = "") -> ValidationError:
+    queryish = model.query_compatible or model.metadata.get("protocol") == "query"
+    if kind == "missing":
+        if queryish:
+            return ValidationError(
+                "MissingParameter", f"The request must contain the parameter {path}."
+            )
+        return ValidationError(
+            "ValidationException",
+            f"1 validation error detected: Value null at '{path}' failed to satisfy "
+            "constraint: Member must not be null",
+        )
+    if queryish:
+        return ValidationError(
+            "InvalidParameterValue", f"Value for parameter {path} is invalid. Reason: {detail}."
+        )
+    return ValidationError("SerializationException", f"{detail} at '{path}'")
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def parse_timestamp(value: Any) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    raise ValueError("not a timestamp")
+
+
+def check(model: ServiceModel, shape: Shape, value: Any, path: str) -> Any:
+    """Return `value` converted to its Python form, or raise a ValidationError."""
+    kind = shape["type"]
+    if kind == "structure":
+        if not isinstance(value, dict):
+            raise violation(model, "type", path, "expected an object")
+        members = shape.get("members", {})
+        for required in shape.get("required", ()):
+            if value.get(required) is None:
+                raise violation(model, "missing", _join(path, required))
+        out: dict[str, Any] = {}
+        for name, item in value.items():
+            ref = members.get(name)
+            if ref is None or item is None:
+                continue  # AWS ignores members it does not know
+            out[name] = check(model, model.shapes[ref["shape"]], item, _join(path, name))
+        return out
+    if kind == "list":
+        if not isinstance(value, list):
+            raise violation(model, "type", path, "expected a list")
+        member = model.shapes[shape["member"]["shape"]]
+        return [check(model, member, v, f"{path}.{i + 1}") for i, v in enumerate(value)]
+    if kind == "map":
+        if not isinstance(value, dict):
+            raise violation(model, "type", path, "expected a map")
+        key_shape = model.shapes[shape["key"]["shape"]]
+        val_shape = model.shapes[shape["value"]["shape"]]
+        return {
+            check(model, key_shape, k, path): check(model, val_shape, v, _join(path, str(k)))
+            for k, v in value.items()
+        }
+    return _scalar(model, kind, value, path)
+
+
+def _scalar(model: ServiceModel, kind: str, value: Any, path: str) -> Any:
+    if kind == "string":
+        if not isinstance(value, str):
+            raise violation(model, "type", path, "expected a string")
+        return value
+    if kind in ("integer", "long"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise violation(model, "type", path, "expected an integer")
+        return value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise violation(model, "type", path, "expected a boolean")
+        return value
+    if kind in ("float", "double"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise violation(model, "type", path, "expected a number")
+        return float(value)
+    if kind == "blob":
+        if isinstance(value, bytes):
+            return value
+        if not isinstance(value, str):
+            raise violation(model, "type", path, "expected base64 data")
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise violation(model, "type", path, "invalid base64 data") from None
+    if kind == "timestamp":
+        try:
+            return parse_timestamp(value)
+        except (ValueError, TypeError):
+            raise violation(model, "type", path, "expected a timestamp") from None
+    return value

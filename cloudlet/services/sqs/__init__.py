@@ -1,0 +1,99 @@
+"""Amazon SQS: standard and FIFO queues, dead-letter queues and redrive, long polling.
+
+Speaks both wire protocols SQS clients use: `json` (botocore >= 1.31.81) and the older
+`query`. The query form needs member names the json model dropped; they come from
+`query_overlay.json`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any, ClassVar
+
+import orjson
+
+from cloudlet.config import Config
+from cloudlet.gateway.context import RequestContext
+from cloudlet.services.base import Operation, Service
+from cloudlet.services.sqs import messages, moves, queues
+from cloudlet.services.sqs.errors import QUERY_CODES
+from cloudlet.services.sqs.models import SqsStore, now_ms
+from cloudlet.store import Database
+
+log = logging.getLogger("cloudlet.sqs")
+_SWEEP_SECONDS = 5.0
+
+
+class SqsService(Service):
+    name = "sqs"
+    signing_name = "sqs"
+    protocols = ("json", "query")
+    overlay: ClassVar[dict[str, Any] | None] = orjson.loads(
+        (Path(__file__).parent / "query_overlay.json").read_bytes()
+    )
+    query_errors = QUERY_CODES
+    operations: ClassVar[dict[str, Operation]] = {
+        "CreateQueue": queues.create_queue,
+        "GetQueueUrl": queues.get_queue_url,
+        "ListQueues": queues.list_queues,
+        "DeleteQueue": queues.delete_queue,
+        "GetQueueAttributes": queues.get_queue_attributes,
+        "SetQueueAttributes": queues.set_queue_attributes,
+        "TagQueue": queues.tag_queue,
+        "UntagQueue": queues.untag_queue,
+        "ListQueueTags": queues.list_queue_tags,
+        "ListDeadLetterSourceQueues": queues.list_dead_letter_source_queues,
+        "PurgeQueue": queues.purge_queue,
+        "AddPermission": queues.add_permission,
+        "RemovePermission": queues.remove_permission,
+        "SendMessage": messages.send_message,
+        "SendMessageBatch": messages.send_message_batch,
+        "ReceiveMessage": messages.receive_message,
+        "DeleteMessage": messages.delete_message,
+        "DeleteMessageBatch": messages.delete_message_batch,
+        "ChangeMessageVisibility": messages.change_message_visibility,
+        "ChangeMessageVisibilityBatch": messages.change_message_visibility_batch,
+        "StartMessageMoveTask": moves.start_message_move_task,
+        "ListMessageMoveTasks": moves.list_message_move_tasks,
+        "CancelMessageMoveTask": moves.cancel_message_move_task,
+    }
+
+    def __init__(self, db: Database, config: Config) -> None:
+        super().__init__(db, config)
+        self.store = SqsStore(db)
+        self._mover = moves.MoveWorker(self.store)
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def prepare_query(self, ctx: RequestContext, params: dict[str, str]) -> None:
+        # Query clients may name the queue by posting to its URL instead of a QueueUrl.
+        if "QueueUrl" not in params and ctx.path.count("/") >= 2 and ctx.path != "/":
+            params["QueueUrl"] = ctx.base_url + ctx.path
+
+    async def start(self) -> None:
+        self._mover.start()
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+
+    async def stop(self) -> None:
+        await self._mover.stop()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+
+    def reset(self) -> None:
+        self.store.load()
+
+    async def _sweep(self) -> None:
+        """Drop messages past their queue's retention period, and old dedup ids."""
+        while True:
+            await asyncio.sleep(_SWEEP_SECONDS)
+            try:
+                now = now_ms()
+                for queue in self.store.all_queues():
+                    self.store.expire(queue, now)
+                self.store.dedup_expire(now)
+            except Exception:
+                log.exception("retention sweep failed")

@@ -1,0 +1,84 @@
+"""Shared fixtures: one ephemeral cloudlet server for the session, real boto3 clients."""
+
+from __future__ import annotations
+
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from cloudlet.testing import CloudletServer
+
+REGION = "us-east-1"
+CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[CloudletServer]:
+    with CloudletServer(ephemeral=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def endpoint(server: CloudletServer) -> str:
+    return server.endpoint_url
+
+
+def make_client(service: str, endpoint_url: str, **kwargs: Any) -> Any:
+    config = Config(retries={"max_attempts": 1}, read_timeout=60)
+    return boto3.client(
+        service, endpoint_url=endpoint_url, region_name=REGION, config=config, **CREDENTIALS, **kwargs
+    )
+
+
+@pytest.fixture(scope="session")
+def sqs(endpoint: str) -> Any:
+    return make_client("sqs", endpoint)
+
+
+@dataclass
+class RawResponse:
+    status_code: int
+    text: str
+    headers: dict[str, str]
+
+
+def raw_request(
+    url: str, body: bytes, headers: dict[str, str], method: str = "POST"
+) -> RawResponse:
+    """One HTTP request, returning the status and body even for 4xx/5xx."""
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return RawResponse(response.status, response.read().decode(), dict(response.headers))
+    except urllib.error.HTTPError as error:
+        return RawResponse(error.code, error.read().decode(), dict(error.headers))
+
+
+AUTH = (
+    "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/sqs/aws4_request, "
+    "SignedHeaders=host, Signature=0000"
+)
+
+
+@pytest.fixture(scope="session")
+def sqs_query(endpoint: str) -> Callable[[dict[str, str]], RawResponse]:
+    """POST form-encoded query-protocol parameters to the endpoint."""
+
+    def send(params: dict[str, str]) -> RawResponse:
+        body = urllib.parse.urlencode({"Version": "2012-11-05", **params}).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": AUTH}
+        return raw_request(endpoint + "/", body, headers)
+
+    return send
+
+
+@pytest.fixture
+def queue_name() -> str:
+    return f"q-{uuid.uuid4().hex[:12]}"
