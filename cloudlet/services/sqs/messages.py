@@ -184,7 +184,10 @@ def send_message(ctx: RequestContext, store: SqsStore, request: dict[str, Any]) 
     queue = resolve(ctx, store, request["QueueUrl"])
     now = now_ms()
     row = _build(ctx, queue, request, now)
-    with store.db.transaction():
+    if queue.fifo:  # dedup check, sequence number and insert commit together
+        with store.db.transaction():
+            result = _enqueue(store, queue, row, now)
+    else:
         result = _enqueue(store, queue, row, now)
     store.notify(queue.arn)
     return result
