@@ -76,12 +76,13 @@ class CloudletServer:
 
     def _read_output(self, ready: threading.Event) -> None:
         assert self.process is not None and self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line)
-            match = _READY.search(line)
-            if match and not ready.is_set():
-                self.endpoint_url = match.group(1)
-                ready.set()
+        with self.process.stdout as stream:
+            for line in stream:
+                self.output.append(line)
+                match = _READY.search(line)
+                if match and not ready.is_set():
+                    self.endpoint_url = match.group(1)
+                    ready.set()
         ready.set()
 
     def stop(self, timeout: float = 15.0) -> None:

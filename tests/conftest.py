@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -58,7 +59,8 @@ def raw_request(
         with urllib.request.urlopen(request, timeout=30) as response:
             return RawResponse(response.status, response.read().decode(), dict(response.headers))
     except urllib.error.HTTPError as error:
-        return RawResponse(error.code, error.read().decode(), dict(error.headers))
+        with error:
+            return RawResponse(error.code, error.read().decode(), dict(error.headers))
 
 
 AUTH = (

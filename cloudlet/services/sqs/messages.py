@@ -316,12 +316,15 @@ def _receive_now(
     now = now_ms()
     retention = queue.int_attr("MessageRetentionPeriod") * 1000
     taken: list[tuple[tuple[Any, ...], str]] = []
+    taken_ids: set[int] = set()
     with store.db.transaction():
+        # Expired and redriven rows leave the visible set, so look again after those;
+        # rows taken with a visibility timeout of 0 stay visible and must not repeat.
         while len(taken) < count:
-            rows = store.visible(queue, now, count - len(taken))
+            rows = [r for r in store.visible(queue, now, count) if r[0] not in taken_ids]
             if not rows:
                 break
-            for row in rows:
+            for row in rows[: count - len(taken)]:
                 row_id, receive_count = row[0], row[12]
                 if row[10] + retention <= now:
                     store.delete_message(row_id)
@@ -336,6 +339,7 @@ def _receive_now(
                 store.mark_received(row_id, nonce, now + visibility * 1000, now)
                 received = row[:12] + (receive_count + 1, row[13] or now) + row[14:]
                 taken.append((received, _handle(row_id, nonce)))
+                taken_ids.add(row_id)
     return taken
 
 
