@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 from uuid import uuid4
-from xml.sax.saxutils import escape
 
 import orjson
 
@@ -23,6 +22,7 @@ from cloudlet.config import Config
 from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.protocol import OperationModel, ServiceModel, json_, query
+from cloudlet.gateway.protocol.query import escape_text
 from cloudlet.gateway.routing import credentials, host_service_region
 from cloudlet.services import SERVICES, Service
 from cloudlet.store import Database
@@ -266,8 +266,8 @@ def _plain_error(
     rid = request_id.encode()
     if protocol == "query":
         body = (
-            f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(code)}</Code>"
-            f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape_text(code)}</Code>"
+            f"<Message>{escape_text(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
         ).encode()
         return status, [(b"content-type", b"text/xml"), (b"x-amzn-requestid", rid)], body
     body = orjson.dumps({"__type": code, "message": message})

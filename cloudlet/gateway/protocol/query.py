@@ -11,7 +11,6 @@ import base64
 import binascii
 from datetime import UTC, datetime
 from typing import Any
-from xml.sax.saxutils import escape
 
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.protocol._values import check, parse_timestamp, violation
@@ -142,9 +141,12 @@ def _scalar(model: ServiceModel, kind: str, raw: str, path: str) -> Any:
 # -- serializing -----------------------------------------------------------------------
 
 
-def _text(value: str) -> str:
-    # Keep carriage returns: an XML parser would otherwise normalise them away.
-    return escape(value).replace("\r", "&#xD;")
+def escape_text(value: str) -> str:
+    """Escape character data. Carriage returns are kept as references: an XML parser
+    would otherwise normalise them away."""
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#xD;")
+    )
 
 
 def _scalar_text(kind: str, value: Any) -> str:
@@ -156,7 +158,7 @@ def _scalar_text(kind: str, value: Any) -> str:
         if not isinstance(value, datetime):
             value = datetime.fromtimestamp(float(value), UTC)
         return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    return _text(str(value))
+    return escape_text(str(value))
 
 
 def _element(model: ServiceModel, ref: dict[str, Any], name: str, value: Any, out: list[str]) -> None:
@@ -182,7 +184,7 @@ def _element(model: ServiceModel, ref: dict[str, Any], name: str, value: Any, ou
             out.append(f"<{name}>")
         for key, item in value.items():
             out.append(f"<{name}>" if flat else "<entry>")
-            out.append(f"<{key_name}>{_text(str(key))}</{key_name}>")
+            out.append(f"<{key_name}>{escape_text(str(key))}</{key_name}>")
             _element(model, shape["value"], value_name, item, out)
             out.append(f"</{name}>" if flat else "</entry>")
         if not flat:
@@ -228,6 +230,6 @@ def serialize_error(
     kind = "Sender" if error.sender_fault else "Receiver"
     return (
         f'<?xml version="1.0"?><ErrorResponse{_namespace(model)}><Error><Type>{kind}</Type>'
-        f"<Code>{_text(query_code or error.code)}</Code><Message>{_text(error.message)}</Message>"
+        f"<Code>{escape_text(query_code or error.code)}</Code><Message>{escape_text(error.message)}</Message>"
         f"<Detail/></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
     ).encode()

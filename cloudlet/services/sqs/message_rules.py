@@ -16,8 +16,9 @@ from typing import Any
 from cloudlet.gateway.errors import ServiceError, invalid_parameter, missing_parameter
 
 MAX_ATTRIBUTES = 10
-# XML 1.0 characters: what SQS accepts in bodies and string attribute values.
-_INVALID_CHARS = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# The complement of XML 1.0's characters (#x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD |
+# #x10000-#x10FFFF), which is what SQS accepts; the short class compiles much faster.
+_INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ATTR_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,256}$")
 _DATA_TYPE = re.compile(r"^(String|Number|Binary)(\..+)?$")
 
