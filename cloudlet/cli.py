@@ -23,7 +23,9 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default=None, help="Address to bind [default: 127.0.0.1].")
-@click.option("--port", default=None, type=int, help="Port to listen on, 0 for any [default: 4566].")
+@click.option(
+    "--port", default=None, type=int, help="Port to listen on, 0 for any [default: 4566]."
+)
 @click.option(
     "--data-dir",
     default=None,

@@ -18,8 +18,12 @@ class _Server(uvicorn.Server):
             return
         port = self.servers[0].sockets[0].getsockname()[1] if self.servers else 0
         host = self.config.host
-        store = "memory (ephemeral)" if self.config.app.config.ephemeral else str(  # type: ignore[attr-defined]
-            self.config.app.config.data_dir  # type: ignore[attr-defined]
+        store = (
+            "memory (ephemeral)"
+            if self.config.app.config.ephemeral
+            else str(  # type: ignore[attr-defined]
+                self.config.app.config.data_dir  # type: ignore[attr-defined]
+            )
         )
         print(f"cloudlet {__version__} ready on http://{host}:{port} (state: {store})", flush=True)
 

@@ -50,7 +50,16 @@ class CloudletServer:
         self.output: list[str] = []
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "cloudlet", "up", "--host", self.host, "--port", str(self.port)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "cloudlet",
+            "up",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+        ]
         if self.ephemeral:
             cmd.append("--ephemeral")
         if self.data_dir is not None:

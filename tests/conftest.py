@@ -34,7 +34,12 @@ def endpoint(server: CloudletServer) -> str:
 def make_client(service: str, endpoint_url: str, **kwargs: Any) -> Any:
     config = Config(retries={"max_attempts": 1}, read_timeout=60)
     return boto3.client(
-        service, endpoint_url=endpoint_url, region_name=REGION, config=config, **CREDENTIALS, **kwargs
+        service,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        config=config,
+        **CREDENTIALS,
+        **kwargs,
     )
 
 

@@ -101,7 +101,9 @@ class Gateway:
         body = await self._read_body(receive)
         request_id = str(uuid4())
         if body is None:
-            return _plain_error(413, "RequestEntityTooLarge", "Request body is too large", request_id)
+            return _plain_error(
+                413, "RequestEntityTooLarge", "Request body is too large", request_id
+            )
         try:
             return await self._aws(scope, headers, body, request_id)
         except _Unroutable as err:
@@ -140,7 +142,9 @@ class Gateway:
             service = self._service_for_query(creds.service or host_service, operation, ctx.path)
         ctx.service, ctx.operation = service.name, operation
         if ctx.protocol not in service.protocols:
-            raise _Unroutable(ctx.protocol, "InvalidAction", f"{service.name} does not speak {ctx.protocol}")
+            raise _Unroutable(
+                ctx.protocol, "InvalidAction", f"{service.name} does not speak {ctx.protocol}"
+            )
         return await self._dispatch(service, ctx, body, params)
 
     def _service_for_target(self, prefix: str) -> Service:
@@ -161,7 +165,9 @@ class Gateway:
                 return service
         if not action:
             raise _Unroutable("query", "MissingAction", "The request must contain an Action.")
-        raise _Unroutable("query", "InvalidAction", f"The action {action} is not valid for this endpoint.")
+        raise _Unroutable(
+            "query", "InvalidAction", f"The action {action} is not valid for this endpoint."
+        )
 
     @staticmethod
     def _query_params(
@@ -173,7 +179,9 @@ class Gateway:
                 text = body.decode("utf-8")
                 params.update(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
             except (UnicodeDecodeError, ValueError):
-                raise _Unroutable("query", "MalformedQueryString", "Malformed request body") from None
+                raise _Unroutable(
+                    "query", "MalformedQueryString", "Malformed request body"
+                ) from None
         return params
 
     async def _dispatch(
@@ -183,8 +191,14 @@ class Gateway:
         op = model.operations.get(ctx.operation)
         if op is None:
             if ctx.protocol == "json":
-                raise _Unroutable("json", "UnknownOperationException", f"Unknown operation {ctx.operation}")
-            raise _Unroutable("query", "InvalidAction", f"The action {ctx.operation} is not valid for this endpoint.")
+                raise _Unroutable(
+                    "json", "UnknownOperationException", f"Unknown operation {ctx.operation}"
+                )
+            raise _Unroutable(
+                "query",
+                "InvalidAction",
+                f"The action {ctx.operation} is not valid for this endpoint.",
+            )
         try:
             handler = service.operations.get(ctx.operation)
             if handler is None:
@@ -216,7 +230,11 @@ class Gateway:
         if ctx.protocol == "json":
             content_type = f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
             payload = json_.serialize_response(model, op, output)
-            return 200, [(b"content-type", content_type.encode()), (b"x-amzn-requestid", rid)], payload
+            return (
+                200,
+                [(b"content-type", content_type.encode()), (b"x-amzn-requestid", rid)],
+                payload,
+            )
         payload = query.serialize_response(model, op, output, ctx.request_id)
         return 200, [(b"content-type", b"text/xml"), (b"x-amzn-requestid", rid)], payload
 
@@ -271,4 +289,8 @@ def _plain_error(
         ).encode()
         return status, [(b"content-type", b"text/xml"), (b"x-amzn-requestid", rid)], body
     body = orjson.dumps({"__type": code, "message": message})
-    return status, [(b"content-type", b"application/x-amz-json-1.0"), (b"x-amzn-requestid", rid)], body
+    return (
+        status,
+        [(b"content-type", b"application/x-amz-json-1.0"), (b"x-amzn-requestid", rid)],
+        body,
+    )

@@ -18,7 +18,9 @@ from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.protocol import ServiceModel, load_service_model
 from cloudlet.store import Database
 
-Operation = Callable[[RequestContext, Any, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
+Operation = Callable[
+    [RequestContext, Any, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]
+]
 
 
 class Service:

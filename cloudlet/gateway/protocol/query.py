@@ -161,7 +161,9 @@ def _scalar_text(kind: str, value: Any) -> str:
     return escape_text(str(value))
 
 
-def _element(model: ServiceModel, ref: dict[str, Any], name: str, value: Any, out: list[str]) -> None:
+def _element(
+    model: ServiceModel, ref: dict[str, Any], name: str, value: Any, out: list[str]
+) -> None:
     shape = model.shapes[ref["shape"]]
     kind = shape["type"]
     if kind == "list":
@@ -230,6 +232,7 @@ def serialize_error(
     kind = "Sender" if error.sender_fault else "Receiver"
     return (
         f'<?xml version="1.0"?><ErrorResponse{_namespace(model)}><Error><Type>{kind}</Type>'
-        f"<Code>{escape_text(query_code or error.code)}</Code><Message>{escape_text(error.message)}</Message>"
+        f"<Code>{escape_text(query_code or error.code)}</Code>"
+        f"<Message>{escape_text(error.message)}</Message>"
         f"<Detail/></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
     ).encode()

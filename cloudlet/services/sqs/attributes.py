@@ -19,14 +19,18 @@ _RANGES = {
     "KmsDataKeyReusePeriodSeconds": (60, 86400),
 }
 _FIFO_ONLY = {"ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"}
-SETTABLE = set(_RANGES) | _FIFO_ONLY | {
-    "Policy",
-    "RedrivePolicy",
-    "RedriveAllowPolicy",
-    "FifoQueue",
-    "KmsMasterKeyId",
-    "SqsManagedSseEnabled",
-}
+SETTABLE = (
+    set(_RANGES)
+    | _FIFO_ONLY
+    | {
+        "Policy",
+        "RedrivePolicy",
+        "RedriveAllowPolicy",
+        "FifoQueue",
+        "KmsMasterKeyId",
+        "SqsManagedSseEnabled",
+    }
+)
 COMPUTED = {
     "QueueArn",
     "ApproximateNumberOfMessages",
@@ -71,7 +75,11 @@ def _redrive_policy(value: str) -> str:
             "Redrive policy is not a valid JSON map with deadLetterTargetArn and maxReceiveCount.",
         ) from None
     if not isinstance(target, str) or not _ARN.match(target):
-        raise invalid_attribute_value("RedrivePolicy", "Invalid value for deadLetterTargetArn.")
+        raise ServiceError(
+            "InvalidParameterValue",
+            f"Value {value} for parameter RedrivePolicy is invalid. Reason: Invalid value for "
+            "deadLetterTargetArn.",
+        )
     if not 1 <= count <= 1000:
         raise invalid_attribute_value(
             "RedrivePolicy", "Value for maxReceiveCount must be between 1 and 1000."

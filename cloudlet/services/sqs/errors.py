@@ -52,5 +52,6 @@ def invalid_parameter(name: str, value: object, reason: str) -> ServiceError:
 
 def receipt_handle_invalid(handle: str) -> ServiceError:
     return ServiceError(
-        "ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.'
+        "ReceiptHandleIsInvalid",
+        f'The input receipt handle "{handle}" is not a valid receipt handle.',
     )

@@ -99,7 +99,8 @@ def check_attributes(attributes: dict[str, dict[str, Any]], kind: str = "user") 
                 )
             if _INVALID_CHARS.search(text):
                 raise ServiceError(
-                    "InvalidMessageContents", f"Message ({kind}) attribute '{name}' has invalid characters."
+                    "InvalidMessageContents",
+                    f"Message ({kind}) attribute '{name}' has invalid characters.",
                 )
             if data_type.startswith("Number"):
                 _check_number(name, text, kind)

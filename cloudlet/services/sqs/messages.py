@@ -79,14 +79,17 @@ def _build(ctx: RequestContext, queue: Queue, entry: dict[str, Any], now: int) -
     if size > limit:
         raise ServiceError(
             "InvalidParameterValue",
-            f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.",
+            "One or more parameters are invalid. "
+            f"Reason: Message must be shorter than {limit} bytes.",
         )
     delay = entry.get("DelaySeconds")
     if delay is not None and not 0 <= delay <= 900:
         raise invalid_parameter("DelaySeconds", delay, "DelaySeconds must be >= 0 and <= 900.")
     if queue.fifo and delay:
         raise invalid_parameter(
-            "DelaySeconds", delay, "The request include parameter that is not valid for this queue type."
+            "DelaySeconds",
+            delay,
+            "The request include parameter that is not valid for this queue type.",
         )
     if delay is None:
         delay = queue.int_attr("DelaySeconds")
@@ -107,7 +110,9 @@ def _build(ctx: RequestContext, queue: Queue, entry: dict[str, Any], now: int) -
     if system:
         wire = rules.only_wire_fields(system)
         row["md5_system"] = rules.attributes_md5(wire)
-        row["system"] = orjson.dumps({"AWSTraceHeader": wire["AWSTraceHeader"]["StringValue"]}).decode()
+        row["system"] = orjson.dumps(
+            {"AWSTraceHeader": wire["AWSTraceHeader"]["StringValue"]}
+        ).decode()
     _fifo_fields(queue, entry, row)
     return row
 
@@ -123,7 +128,9 @@ def _fifo_fields(queue: Queue, entry: dict[str, Any], row: dict[str, Any]) -> No
             )
         return
     if not entry.get("MessageGroupId"):
-        raise ServiceError("MissingParameter", "The request must contain the parameter MessageGroupId.")
+        raise ServiceError(
+            "MissingParameter", "The request must contain the parameter MessageGroupId."
+        )
     if dedup is None:
         if queue.attributes.get("ContentBasedDeduplication") != "true":
             raise ServiceError(
@@ -251,9 +258,18 @@ def send_message_batch(
             f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. "
             f"You have sent {total} bytes.",
         )
+    if queue.fifo:
+        # AWS refuses the whole batch, not the entry, when FIFO fields are missing.
+        for entry in entries:
+            try:
+                _fifo_fields(queue, entry, {})
+            except ServiceError as error:
+                raise ServiceError("InvalidParameterValue", error.message) from None
     now = now_ms()
     with store.db.transaction():
-        result = _run_batch(entries, lambda e: _enqueue(store, queue, _build(ctx, queue, e, now), now))
+        result = _run_batch(
+            entries, lambda e: _enqueue(store, queue, _build(ctx, queue, e, now), now)
+        )
     store.notify(queue.arn)
     return result
 
@@ -262,7 +278,9 @@ def send_message_batch(
 
 
 def _wanted_system(request: dict[str, Any]) -> set[str]:
-    names = set(request.get("AttributeNames", [])) | set(request.get("MessageSystemAttributeNames", []))
+    names = set(request.get("AttributeNames", [])) | set(
+        request.get("MessageSystemAttributeNames", [])
+    )
     return set(_SYSTEM_NAMES) if "All" in names else names
 
 
@@ -277,8 +295,24 @@ def _wanted_user(names: list[str]) -> Callable[[str], bool]:
 def _format(
     row: tuple[Any, ...], handle: str, system: set[str], user: Callable[[str], bool] | None
 ) -> dict[str, Any]:
-    (_, message_id, body, md5_body, attrs, sys_attrs, group_id, dedup_id, seq, sender, sent,
-     _, receive_count, first_receive, _, dlq_source) = row
+    (
+        _,
+        message_id,
+        body,
+        md5_body,
+        attrs,
+        sys_attrs,
+        group_id,
+        dedup_id,
+        seq,
+        sender,
+        sent,
+        _,
+        receive_count,
+        first_receive,
+        _,
+        dlq_source,
+    ) = row
     message: dict[str, Any] = {
         "MessageId": message_id,
         "ReceiptHandle": handle,
@@ -354,9 +388,10 @@ async def receive_message(
     ctx: RequestContext, store: SqsStore, request: dict[str, Any]
 ) -> dict[str, Any]:
     queue = resolve(ctx, store, request["QueueUrl"])
-    count = _int_param(
-        request, "MaxNumberOfMessages", 1, 10, "Must be between 1 and 10, if provided."
-    ) or 1
+    count = (
+        _int_param(request, "MaxNumberOfMessages", 1, 10, "Must be between 1 and 10, if provided.")
+        or 1
+    )
     visibility = _int_param(
         request, "VisibilityTimeout", 0, 43200, "Must be >= 0 and <= 43200, if provided."
     )
@@ -391,10 +426,9 @@ def _delete(store: SqsStore, queue: Queue, handle: str) -> dict[str, Any]:
     row = store.message(queue.arn, row_id)
     if row is None:
         return {}  # already deleted: AWS answers success
-    if queue.fifo and row[14] != nonce:
-        raise invalid_parameter(
-            "ReceiptHandle", handle, "The receipt handle has expired."
-        )
+    # FIFO: a handle is good only while its receive's visibility timeout lasts.
+    if queue.fifo and (row[14] != nonce or row[11] <= now_ms()):
+        raise invalid_parameter("ReceiptHandle", handle, "The receipt handle has expired.")
     store.delete_message(row_id)
     return {}
 
@@ -429,10 +463,8 @@ def _change_visibility(store: SqsStore, queue: Queue, handle: str, timeout: int)
             handle,
             "Message does not exist or is not available for visibility timeout change.",
         )
-    if row[11] <= now:
-        raise ServiceError(
-            "MessageNotInflight", "The message referred to isn't in flight."
-        )
+    # AWS accepts a change after the visibility timeout has run out (the message is
+    # hidden again), so a received message is never refused as MessageNotInflight.
     store.set_visibility(row_id, now + timeout * 1000)
     if timeout == 0:
         store.notify(queue.arn)

@@ -116,8 +116,15 @@ class SqsStore:
             "FROM sqs_queues"
         ):
             queue = Queue(
-                row[0], row[1], row[2], row[3], orjson.loads(row[4]), orjson.loads(row[5]),
-                row[6], row[7], row[8],
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                orjson.loads(row[4]),
+                orjson.loads(row[5]),
+                row[6],
+                row[7],
+                row[8],
             )
             self._queues[queue.arn] = queue
 
@@ -139,9 +146,16 @@ class SqsStore:
             "created, modified, last_purge, seq) VALUES (?,?,?,?,?,?,?,?,?, "
             "COALESCE((SELECT seq FROM sqs_queues WHERE arn = ?), 0))",
             (
-                queue.arn, queue.account, queue.region, queue.name,
-                orjson.dumps(queue.attributes).decode(), orjson.dumps(queue.tags).decode(),
-                queue.created, queue.modified, queue.last_purge, queue.arn,
+                queue.arn,
+                queue.account,
+                queue.region,
+                queue.name,
+                orjson.dumps(queue.attributes).decode(),
+                orjson.dumps(queue.tags).decode(),
+                queue.created,
+                queue.modified,
+                queue.last_purge,
+                queue.arn,
             ),
         )
         queue.refresh()
@@ -169,10 +183,21 @@ class SqsStore:
             "group_id, dedup_id, seq, sender, sent, visible_at, receive_count, first_receive, "
             "dlq_source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                queue, m["message_id"], m["body"], m["md5_body"], m.get("attrs"),
-                m.get("system"), m.get("group_id"), m.get("dedup_id"), m.get("seq"),
-                m["sender"], m["sent"], m["visible_at"], m.get("receive_count", 0),
-                m.get("first_receive"), m.get("dlq_source"),
+                queue,
+                m["message_id"],
+                m["body"],
+                m["md5_body"],
+                m.get("attrs"),
+                m.get("system"),
+                m.get("group_id"),
+                m.get("dedup_id"),
+                m.get("seq"),
+                m["sender"],
+                m["sent"],
+                m["visible_at"],
+                m.get("receive_count", 0),
+                m.get("first_receive"),
+                m.get("dlq_source"),
             ),
         )
 
@@ -194,7 +219,8 @@ class SqsStore:
 
     def mark_received(self, row_id: int, receipt: str, visible_at: int, now: int) -> None:
         self.db.execute(
-            "UPDATE sqs_messages SET receipt = ?, visible_at = ?, receive_count = receive_count + 1, "
+            "UPDATE sqs_messages SET receipt = ?, visible_at = ?, "
+            "receive_count = receive_count + 1, "
             "first_receive = COALESCE(first_receive, ?) WHERE id = ?",
             (receipt, visible_at, now, row_id),
         )
@@ -283,13 +309,23 @@ class SqsStore:
             "INSERT OR REPLACE INTO sqs_moves (handle, source, destination, rate, status, moved, "
             "to_move, started, failure) VALUES (?,?,?,?,?,?,?,?,?)",
             (
-                task.handle, task.source, task.destination, task.rate, task.status,
-                task.moved, task.to_move, task.started, task.failure,
+                task.handle,
+                task.source,
+                task.destination,
+                task.rate,
+                task.status,
+                task.moved,
+                task.to_move,
+                task.started,
+                task.failure,
             ),
         )
 
     def moves(self, source: str | None = None, status: str | None = None) -> list[MoveTask]:
-        sql = "SELECT handle, source, destination, rate, status, moved, to_move, started, failure FROM sqs_moves"
+        sql = (
+            "SELECT handle, source, destination, rate, status, moved, to_move, started, "
+            "failure FROM sqs_moves"
+        )
         clauses, params = [], []
         if source is not None:
             clauses.append("source = ?")

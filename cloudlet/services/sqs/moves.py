@@ -34,16 +34,22 @@ def start_message_move_task(
 ) -> dict[str, Any]:
     source = store.by_arn(request["SourceArn"])
     if source is None:
-        raise _not_found("The resource that you specified for the SourceArn parameter doesn't exist.")
+        raise _not_found(
+            "The resource that you specified for the SourceArn parameter doesn't exist."
+        )
     is_dlq = any(
         q.redrive is not None and q.redrive[0] == source.arn
         for q in store.queues(source.account, source.region)
     )
     if not is_dlq:
-        raise ServiceError("InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue.")
+        raise ServiceError(
+            "InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue."
+        )
     destination = request.get("DestinationArn")
     if destination is not None and store.by_arn(destination) is None:
-        raise _not_found("The resource that you specified for the DestinationArn parameter doesn't exist.")
+        raise _not_found(
+            "The resource that you specified for the DestinationArn parameter doesn't exist."
+        )
     rate = request.get("MaxNumberOfMessagesPerSecond")
     if rate is not None and not 1 <= rate <= 500:
         raise invalid_parameter("MaxNumberOfMessagesPerSecond", rate, "Must be between 1 and 500.")
@@ -67,7 +73,9 @@ def list_message_move_tasks(
     ctx: RequestContext, store: SqsStore, request: dict[str, Any]
 ) -> dict[str, Any]:
     if store.by_arn(request["SourceArn"]) is None:
-        raise _not_found("The resource that you specified for the SourceArn parameter doesn't exist.")
+        raise _not_found(
+            "The resource that you specified for the SourceArn parameter doesn't exist."
+        )
     limit = request.get("MaxResults", 1)
     if not 1 <= limit <= 10:
         raise invalid_parameter("MaxResults", limit, "Must be between 1 and 10.")

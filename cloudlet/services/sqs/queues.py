@@ -123,13 +123,13 @@ def get_queue_url(ctx: RequestContext, store: SqsStore, request: dict[str, Any])
     return {"QueueUrl": queue.url(ctx.base_url)}
 
 
-def _page(
-    urls: list[str], request: dict[str, Any], token_key: str = "NextToken"
-) -> dict[str, Any]:
+def _page(urls: list[str], request: dict[str, Any], token_key: str = "NextToken") -> dict[str, Any]:
     """AWS pagination: without MaxResults, up to 1000 and no token."""
     limit = request.get("MaxResults")
     if limit is not None and not 1 <= limit <= 1000:
-        raise invalid_parameter("MaxResults", limit, "MaxResults must be an integer between 1 and 1000.")
+        raise invalid_parameter(
+            "MaxResults", limit, "MaxResults must be an integer between 1 and 1000."
+        )
     start = 0
     token = request.get(token_key)
     if token:
@@ -206,7 +206,12 @@ def set_queue_attributes(
                     "is not supported.",
                 )
             continue
-        if value == "" and name in ("RedrivePolicy", "RedriveAllowPolicy", "Policy", "KmsMasterKeyId"):
+        if value == "" and name in (
+            "RedrivePolicy",
+            "RedriveAllowPolicy",
+            "Policy",
+            "KmsMasterKeyId",
+        ):
             updated.pop(name, None)
         else:
             updated[name] = value
@@ -293,7 +298,9 @@ def add_permission(ctx: RequestContext, store: SqsStore, request: dict[str, Any]
     if any(s.get("Sid") == label for s in policy.get("Statement", [])):
         raise invalid_parameter("Label", label, "Already exists.")
     if not request["AWSAccountIds"] or not request["Actions"]:
-        raise ServiceError("MissingParameter", "The request must contain AWSAccountIds and Actions.")
+        raise ServiceError(
+            "MissingParameter", "The request must contain AWSAccountIds and Actions."
+        )
     principals = [f"arn:aws:iam::{account}:root" for account in request["AWSAccountIds"]]
     policy.setdefault("Statement", []).append(
         {
