@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 
 import uvicorn
@@ -12,30 +13,30 @@ from cloudlet.gateway.app import Gateway
 
 
 class _Server(uvicorn.Server):
-    async def startup(self, sockets: list[object] | None = None) -> None:
-        await super().startup(sockets=sockets)  # type: ignore[arg-type]
+    def __init__(self, config: uvicorn.Config, state: str) -> None:
+        super().__init__(config)
+        self.state = state
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
         if self.should_exit:
             return
-        port = self.servers[0].sockets[0].getsockname()[1] if self.servers else 0
-        host = self.config.host
-        store = (
-            "memory (ephemeral)"
-            if self.config.app.config.ephemeral
-            else str(  # type: ignore[attr-defined]
-                self.config.app.config.data_dir  # type: ignore[attr-defined]
-            )
+        port = self.servers[0].sockets[0].getsockname()[1] if self.servers else self.config.port
+        # The one line scripts and cloudlet.testing wait for; --port 0 shows the real port.
+        print(
+            f"cloudlet {__version__} ready on http://{self.config.host}:{port} "
+            f"(state: {self.state})",
+            flush=True,
         )
-        print(f"cloudlet {__version__} ready on http://{host}:{port} (state: {store})", flush=True)
 
 
 def run(config: Config) -> int:
     app = Gateway(config)
-    loop = "uvloop" if sys.platform != "win32" else "asyncio"
     uv_config = uvicorn.Config(
         app,
         host=config.host,
         port=config.port,
-        loop=loop,
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
         http="httptools",
         lifespan="on",
         log_level=config.log_level,
@@ -44,6 +45,7 @@ def run(config: Config) -> int:
         date_header=False,
         timeout_keep_alive=30,
     )
-    server = _Server(uv_config)
+    state = "memory (ephemeral)" if config.ephemeral else str(config.data_dir)
+    server = _Server(uv_config, state)
     server.run()
     return 0 if server.started else 1

@@ -219,8 +219,8 @@ class Gateway:
             return self._error(service, ctx, error)
         except Exception:
             log.exception("internal error in %s.%s", service.name, ctx.operation)
-            error = ServiceError("InternalFailure", "internal error", 500, sender_fault=False)
-            return self._error(service, ctx, error)
+            failure = ServiceError("InternalFailure", "internal error", 500, sender_fault=False)
+            return self._error(service, ctx, failure)
 
     @staticmethod
     def _respond(

@@ -157,7 +157,8 @@ def _scalar_text(kind: str, value: Any) -> str:
     if kind == "timestamp":
         if not isinstance(value, datetime):
             value = datetime.fromtimestamp(float(value), UTC)
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+        stamp: str = value.strftime("%Y-%m-%dT%H:%M:%S.")
+        return stamp + f"{value.microsecond // 1000:03d}Z"
     return escape_text(str(value))
 
 

@@ -378,10 +378,10 @@ def _receive_now(
 
 
 def _int_param(request: dict[str, Any], name: str, low: int, high: int, reason: str) -> int | None:
-    value = request.get(name)
+    value: int | None = request.get(name)
     if value is not None and not low <= value <= high:
         raise invalid_parameter(name, value, reason)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 async def receive_message(
