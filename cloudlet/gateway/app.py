@@ -12,7 +12,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qs, parse_qsl
 from uuid import uuid4
 
 import orjson
@@ -21,8 +21,9 @@ from cloudlet import __version__
 from cloudlet.config import Config
 from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError
-from cloudlet.gateway.protocol import OperationModel, ServiceModel, json_, query
+from cloudlet.gateway.protocol.adapters import ADAPTERS, Adapter, Unroutable
 from cloudlet.gateway.protocol.query import escape_text
+from cloudlet.gateway.protocol.wire import RawRequest, Response
 from cloudlet.gateway.routing import credentials, host_service_region
 from cloudlet.services import SERVICES, Service
 from cloudlet.store import Database
@@ -33,7 +34,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-Response = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 _FORM = "application/x-www-form-urlencoded"
 _INTERNAL = ("/_cloudlet/", "/_localstack/", "/moto-api/")
@@ -114,10 +114,9 @@ class Gateway:
     async def _aws(
         self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str
     ) -> Response:
-        qs: dict[str, str] = dict(
-            parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-        )
-        creds = credentials(headers.get("authorization"), qs)
+        query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        flat = {k: v[-1] for k, v in query.items()}
+        creds = credentials(headers.get("authorization"), flat)
         host = headers.get("host") or f"{self.config.host}:{self.config.port}"
         host_service, host_region = host_service_region(host)
         ctx = RequestContext(
@@ -129,23 +128,47 @@ class Gateway:
             path=scope["path"],
             headers=headers,
         )
-        target = headers.get("x-amz-target")
+        raw = RawRequest(scope["method"], scope["path"], query, headers, body, request_id)
+        service, adapter = self._route(raw, flat, creds.service or host_service)
+        ctx.service, ctx.protocol = service.name, adapter.name
+        try:
+            ctx.operation = adapter.operation(service.model_for(adapter.name), raw)
+        except Unroutable as err:
+            raise _Unroutable(adapter.name, err.code, err.message, err.status) from None
+        return await self._dispatch(service, adapter, ctx, raw)
+
+    def _route(
+        self, raw: RawRequest, flat: dict[str, str], hint: str | None
+    ) -> tuple[Service, Adapter]:
+        """The service a request is for, and the protocol it speaks."""
+        target = raw.headers.get("x-amz-target")
         if target:
-            prefix, _, operation = target.rpartition(".")
-            service = self._service_for_target(prefix)
-            ctx.protocol = "json"
-            params: dict[str, str] = {}
-        else:
-            ctx.protocol = "query"
-            params = self._query_params(scope["method"], headers, body, qs)
-            operation = params.get("Action", "")
-            service = self._service_for_query(creds.service or host_service, operation, ctx.path)
-        ctx.service, ctx.operation = service.name, operation
-        if ctx.protocol not in service.protocols:
-            raise _Unroutable(
-                ctx.protocol, "InvalidAction", f"{service.name} does not speak {ctx.protocol}"
+            return self._checked(self._service_for_target(target.rpartition(".")[0]), "json")
+        service: Service | None = self._by_signing.get(hint) if hint else None
+        if service is not None and service.protocols[0].startswith("rest"):
+            return self._checked(service, service.protocols[0])
+        raw.params = self._query_params(raw, flat)
+        action = raw.params.get("Action", "")
+        if service is None:
+            service = next(
+                (s for s in self.services.values() if action in s.model.operations), None
             )
-        return await self._dispatch(service, ctx, body, params)
+        if service is None:
+            if not action:
+                raise _Unroutable("query", "MissingAction", "The request must contain an Action.")
+            raise _Unroutable(
+                "query", "InvalidAction", f"The action {action} is not valid for this endpoint."
+            )
+        service.prepare_query(raw)
+        return self._checked(service, "query")
+
+    @staticmethod
+    def _checked(service: Service, protocol: str) -> tuple[Service, Adapter]:
+        if protocol not in service.protocols:
+            raise _Unroutable(
+                protocol, "InvalidAction", f"{service.name} does not speak {protocol}"
+            )
+        return service, ADAPTERS[protocol]
 
     def _service_for_target(self, prefix: str) -> Service:
         if self._by_target is None:
@@ -157,26 +180,12 @@ class Gateway:
             raise _Unroutable("json", "UnknownOperationException", f"Unknown service {prefix!r}")
         return service
 
-    def _service_for_query(self, hint: str | None, action: str, path: str) -> Service:
-        if hint and hint in self._by_signing:
-            return self._by_signing[hint]
-        for service in self.services.values():
-            if action in service.model.operations:
-                return service
-        if not action:
-            raise _Unroutable("query", "MissingAction", "The request must contain an Action.")
-        raise _Unroutable(
-            "query", "InvalidAction", f"The action {action} is not valid for this endpoint."
-        )
-
     @staticmethod
-    def _query_params(
-        method: str, headers: dict[str, str], body: bytes, qs: dict[str, str]
-    ) -> dict[str, str]:
-        params = dict(qs)
-        if method == "POST" and headers.get("content-type", "").startswith(_FORM):
+    def _query_params(raw: RawRequest, flat: dict[str, str]) -> dict[str, str]:
+        params = dict(flat)
+        if raw.method == "POST" and raw.headers.get("content-type", "").startswith(_FORM):
             try:
-                text = body.decode("utf-8")
+                text = raw.body.decode("utf-8")
                 params.update(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
             except (UnicodeDecodeError, ValueError):
                 raise _Unroutable(
@@ -185,20 +194,10 @@ class Gateway:
         return params
 
     async def _dispatch(
-        self, service: Service, ctx: RequestContext, body: bytes, params: dict[str, str]
+        self, service: Service, adapter: Adapter, ctx: RequestContext, raw: RawRequest
     ) -> Response:
-        model = service.model
-        op = model.operations.get(ctx.operation)
-        if op is None:
-            if ctx.protocol == "json":
-                raise _Unroutable(
-                    "json", "UnknownOperationException", f"Unknown operation {ctx.operation}"
-                )
-            raise _Unroutable(
-                "query",
-                "InvalidAction",
-                f"The action {ctx.operation} is not valid for this endpoint.",
-            )
+        model = service.model_for(adapter.name)
+        op = model.operations[ctx.operation]
         try:
             handler = service.operations.get(ctx.operation)
             if handler is None:
@@ -207,49 +206,26 @@ class Gateway:
                     f"cloudlet does not implement {service.name}.{ctx.operation} yet",
                     status=501,
                 )
-            if ctx.protocol == "json":
-                request = json_.parse_request(model, op, body)
-            else:
-                service.prepare_query(ctx, params)
-                request = query.parse_request(model, op, params)
+            request = adapter.parse(model, op, raw)
             result = handler(ctx, service.store, request)
             output = await result if inspect.isawaitable(result) else result
-            return self._respond(model, op, ctx, output)
+            return adapter.respond(model, op, output, raw)
         except ServiceError as error:
-            return self._error(service, ctx, error)
+            return self._error(service, adapter, raw, error)
         except Exception:
             log.exception("internal error in %s.%s", service.name, ctx.operation)
             failure = ServiceError("InternalFailure", "internal error", 500, sender_fault=False)
-            return self._error(service, ctx, failure)
+            return self._error(service, adapter, raw, failure)
 
     @staticmethod
-    def _respond(
-        model: ServiceModel, op: OperationModel, ctx: RequestContext, output: dict[str, Any]
+    def _error(
+        service: Service, adapter: Adapter, raw: RawRequest, error: ServiceError
     ) -> Response:
-        rid = ctx.request_id.encode()
-        if ctx.protocol == "json":
-            content_type = f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
-            payload = json_.serialize_response(model, op, output)
-            return (
-                200,
-                [(b"content-type", content_type.encode()), (b"x-amzn-requestid", rid)],
-                payload,
-            )
-        payload = query.serialize_response(model, op, output, ctx.request_id)
-        return 200, [(b"content-type", b"text/xml"), (b"x-amzn-requestid", rid)], payload
-
-    def _error(self, service: Service, ctx: RequestContext, error: ServiceError) -> Response:
-        model = service.model
-        query_code = service.query_errors.get(error.code)
-        rid = ctx.request_id.encode()
-        if ctx.protocol == "json":
-            payload, extra = json_.serialize_error(model, error, query_code)
-            content_type = f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
-            headers = [(b"content-type", content_type.encode()), (b"x-amzn-requestid", rid)]
-            headers += [(k.encode(), v.encode()) for k, v in extra.items()]
-            return error.status, headers, payload
-        payload = query.serialize_error(model, error, query_code, ctx.request_id)
-        return error.status, [(b"content-type", b"text/xml"), (b"x-amzn-requestid", rid)], payload
+        model = service.model_for(adapter.name)
+        if error.status is None:
+            shape = model.shapes.get(error.code, {})
+            error.status = shape.get("error", {}).get("httpStatusCode", 400)
+        return adapter.error(model, error, service.query_errors.get(error.code), raw)
 
     # -- internal routes ----------------------------------------------------------------
 

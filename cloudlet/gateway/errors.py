@@ -11,8 +11,9 @@ from __future__ import annotations
 
 class ServiceError(Exception):
     def __init__(
-        self, code: str, message: str = "", status: int = 400, sender_fault: bool = True
+        self, code: str, message: str = "", status: int | None = None, sender_fault: bool = True
     ) -> None:
+        # status None: the error shape's httpStatusCode in the model, else 400.
         super().__init__(message)
         self.code = code
         self.message = message

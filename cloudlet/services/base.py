@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from cloudlet.config import Config
 from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.protocol import ServiceModel, load_service_model
+from cloudlet.gateway.protocol.wire import RawRequest
 from cloudlet.store import Database
 
 Operation = Callable[
@@ -31,7 +32,8 @@ class Service:
     protocols: ClassVar[tuple[str, ...]]
     """Wire protocols accepted, first is the model's own."""
     operations: ClassVar[dict[str, Operation]]
-    overlay: ClassVar[dict[str, Any] | None] = None
+    query_overlay: ClassVar[dict[str, Any] | None] = None
+    """Merged into the model for the query protocol only (member names it needs)."""
     query_errors: ClassVar[dict[str, str]] = {}
     """Error shape name -> query-protocol code, for awsQueryCompatible services."""
 
@@ -42,10 +44,19 @@ class Service:
 
     @cached_property
     def model(self) -> ServiceModel:
-        return load_service_model(self.name, self.overlay)
+        return load_service_model(self.name)
 
-    def prepare_query(self, ctx: RequestContext, params: dict[str, str]) -> None:
-        """Adjust flat query parameters before parsing (quirks of old query clients)."""
+    @cached_property
+    def query_model(self) -> ServiceModel:
+        if self.query_overlay is None:
+            return self.model
+        return load_service_model(self.name, self.query_overlay)
+
+    def model_for(self, protocol: str) -> ServiceModel:
+        return self.query_model if protocol == "query" else self.model
+
+    def prepare_query(self, raw: RawRequest) -> None:
+        """Adjust `raw.params` of a query request before parsing (old clients' quirks)."""
 
     async def start(self) -> None:
         """Start background workers (called once the server is up)."""

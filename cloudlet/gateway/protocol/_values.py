@@ -52,35 +52,41 @@ def parse_timestamp(value: Any) -> float:
     raise ValueError("not a timestamp")
 
 
-def check(model: ServiceModel, shape: Shape, value: Any, path: str) -> Any:
-    """Return `value` converted to its Python form, or raise a ValidationError."""
+def wire_name(name: str, ref: dict[str, Any]) -> str:
+    """A body member's name on the wire: its locationName, if the model gives one."""
+    return name if "location" in ref else ref.get("locationName", name)
+
+
+def check(model: ServiceModel, shape: Shape, value: Any, path: str, wire: bool = False) -> Any:
+    """Return `value` converted to its Python form, keyed by member names, or raise a
+    ValidationError. `wire`: the structures' keys are wire names (JSON bodies)."""
     kind = shape["type"]
     if kind == "structure":
         if not isinstance(value, dict):
             raise violation(model, "type", path, "expected an object")
-        members = shape.get("members", {})
-        for required in shape.get("required", ()):
-            if value.get(required) is None:
-                raise violation(model, "missing", _join(path, required))
+        required = shape.get("required", ())
         out: dict[str, Any] = {}
-        for name, item in value.items():
-            ref = members.get(name)
-            if ref is None or item is None:
-                continue  # AWS ignores members it does not know
-            out[name] = check(model, model.shapes[ref["shape"]], item, _join(path, name))
+        for name, ref in shape.get("members", {}).items():
+            key = wire_name(name, ref) if wire else name
+            item = value.get(key)  # members AWS does not know are ignored, as AWS does
+            if item is None:
+                if name in required:
+                    raise violation(model, "missing", _join(path, key))
+                continue
+            out[name] = check(model, model.shapes[ref["shape"]], item, _join(path, key), wire)
         return out
     if kind == "list":
         if not isinstance(value, list):
             raise violation(model, "type", path, "expected a list")
         member = model.shapes[shape["member"]["shape"]]
-        return [check(model, member, v, f"{path}.{i + 1}") for i, v in enumerate(value)]
+        return [check(model, member, v, f"{path}.{i + 1}", wire) for i, v in enumerate(value)]
     if kind == "map":
         if not isinstance(value, dict):
             raise violation(model, "type", path, "expected a map")
         key_shape = model.shapes[shape["key"]["shape"]]
         val_shape = model.shapes[shape["value"]["shape"]]
         return {
-            check(model, key_shape, k, path): check(model, val_shape, v, _join(path, str(k)))
+            check(model, key_shape, k, path): check(model, val_shape, v, _join(path, str(k)), wire)
             for k, v in value.items()
         }
     return _scalar(model, kind, value, path)

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from cloudlet.gateway.errors import ServiceError, ValidationError
-from cloudlet.gateway.protocol._values import check
+from cloudlet.gateway.protocol._values import check, wire_name
 from cloudlet.gateway.protocol.model import OperationModel, ServiceModel
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
@@ -33,13 +33,14 @@ def parse_request(model: ServiceModel, op: OperationModel, body: bytes) -> dict[
         raise ValidationError("SerializationException", "Request body must be a JSON object")
     if op.input_shape is None:
         return {}
-    out: dict[str, Any] = check(model, model.shapes[op.input_shape], raw, "")
+    out: dict[str, Any] = check(model, model.shapes[op.input_shape], raw, "", wire=True)
     return out
 
 
 @cache
 def _needs_walk(model: ServiceModel, shape_name: str, seen: frozenset[str] = frozenset()) -> bool:
-    """Whether values of this shape contain blobs or timestamps (which JSON can't hold as is)."""
+    """Whether values of this shape need rewriting for JSON: blobs, timestamps, or members
+    renamed on the wire."""
     shape = model.shapes[shape_name]
     kind = shape["type"]
     if kind in ("blob", "timestamp"):
@@ -48,7 +49,10 @@ def _needs_walk(model: ServiceModel, shape_name: str, seen: frozenset[str] = fro
         return False
     seen = seen | {shape_name}
     if kind == "structure":
-        refs = [ref["shape"] for ref in shape.get("members", {}).values()]
+        members = shape.get("members", {})
+        if any(wire_name(name, ref) != name for name, ref in members.items()):
+            return True
+        refs = [ref["shape"] for ref in members.values()]
     elif kind == "list":
         refs = [shape["member"]["shape"]]
     elif kind == "map":
@@ -64,9 +68,9 @@ def _encode(model: ServiceModel, shape_name: str, value: Any) -> Any:
     if kind == "structure":
         members = shape.get("members", {})
         return {
-            k: _encode(model, members[k]["shape"], v) if k in members else v
+            wire_name(k, members[k]): _encode(model, members[k]["shape"], v)
             for k, v in value.items()
-            if v is not None
+            if v is not None and k in members
         }
     if kind == "list":
         return [_encode(model, shape["member"]["shape"], v) for v in value]

@@ -11,6 +11,7 @@ member names that newer SQS models no longer carry).
 
 from __future__ import annotations
 
+import copy
 import gzip
 import importlib.util
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ def _merge(base: dict[str, Any], overlay: dict[str, Any]) -> None:
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             _merge(base[key], value)
         else:
-            base[key] = value
+            base[key] = copy.deepcopy(value)  # never share the overlay's objects
 
 
 @dataclass(frozen=True)

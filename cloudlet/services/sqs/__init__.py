@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import orjson
 
 from cloudlet.config import Config
-from cloudlet.gateway.context import RequestContext
+from cloudlet.gateway.protocol.wire import RawRequest
 from cloudlet.services.base import Operation, Service
 from cloudlet.services.sqs import messages, moves, queues
 from cloudlet.services.sqs.errors import QUERY_CODES
@@ -31,7 +31,7 @@ class SqsService(Service):
     name = "sqs"
     signing_name = "sqs"
     protocols = ("json", "query")
-    overlay: ClassVar[dict[str, Any] | None] = orjson.loads(
+    query_overlay: ClassVar[dict[str, Any] | None] = orjson.loads(
         (Path(__file__).parent / "query_overlay.json").read_bytes()
     )
     query_errors = QUERY_CODES
@@ -67,10 +67,10 @@ class SqsService(Service):
         self._mover = moves.MoveWorker(self.store)
         self._sweeper: asyncio.Task[None] | None = None
 
-    def prepare_query(self, ctx: RequestContext, params: dict[str, str]) -> None:
+    def prepare_query(self, raw: RawRequest) -> None:
         # Query clients may name the queue by posting to its URL instead of a QueueUrl.
-        if "QueueUrl" not in params and ctx.path.count("/") >= 2 and ctx.path != "/":
-            params["QueueUrl"] = ctx.base_url + ctx.path
+        if "QueueUrl" not in raw.params and raw.path.strip("/").count("/") >= 1:
+            raw.params["QueueUrl"] = f"http://{raw.headers.get('host', '')}{raw.path}"
 
     async def start(self) -> None:
         self._mover.start()
