@@ -13,8 +13,9 @@ from cloudlet.gateway.app import Gateway
 
 
 class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, state: str) -> None:
+    def __init__(self, config: uvicorn.Config, gateway: Gateway, state: str) -> None:
         super().__init__(config)
+        self.gateway = gateway
         self.state = state
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -22,6 +23,7 @@ class _Server(uvicorn.Server):
         if self.should_exit:
             return
         port = self.servers[0].sockets[0].getsockname()[1] if self.servers else self.config.port
+        self.gateway.endpoint_url = f"http://{self.config.host}:{port}"
         # The one line scripts and cloudlet.testing wait for; --port 0 shows the real port.
         print(
             f"cloudlet {__version__} ready on http://{self.config.host}:{port} "
@@ -46,6 +48,6 @@ def run(config: Config) -> int:
         timeout_keep_alive=30,
     )
     state = "memory (ephemeral)" if config.ephemeral else str(config.data_dir)
-    server = _Server(uv_config, state)
+    server = _Server(uv_config, app, state)
     server.run()
     return 0 if server.started else 1

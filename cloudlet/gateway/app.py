@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 from uuid import uuid4
@@ -52,7 +53,10 @@ class Gateway:
         self.config = config
         path = None if config.ephemeral else config.data_dir / "state.db"
         self.db = Database(path, config.durability)
+        self.endpoint_url = f"http://{config.host}:{config.port}"
         self.services: dict[str, Service] = {cls.name: cls(self.db, config) for cls in SERVICES}
+        for service in self.services.values():
+            service.cloud = self
         self._by_signing = {s.signing_name: s for s in self.services.values()}
         self._by_target: dict[str, Service] | None = None
 
@@ -226,6 +230,17 @@ class Gateway:
             shape = model.shapes.get(error.code, {})
             error.status = shape.get("error", {}).get("httpStatusCode", 400)
         return adapter.error(model, error, service.query_errors.get(error.code), raw)
+
+    async def call(
+        self, ctx: RequestContext, service: str, operation: str, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """An operation called by another service: no wire protocol, same behaviour."""
+        target = self.services[service]
+        handler = target.operations[operation]
+        inner = replace(ctx, service=service, operation=operation, protocol="internal")
+        result = handler(inner, target.store, request)
+        output: dict[str, Any] = await result if inspect.isawaitable(result) else result
+        return output
 
     # -- internal routes ----------------------------------------------------------------
 

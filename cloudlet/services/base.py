@@ -3,15 +3,18 @@
 A service module defines a subclass of `Service` with its name and its operations table
 (`{"SendMessage": send_message, ...}`); each operation is
 `fn(ctx, store, request) -> dict` (or a coroutine, for operations that wait, such as a
-long poll). Protocol quirks live here as data (`overlay`, `query_errors`) or as the
-`prepare_query` hook, never inside the shared protocol code.
+long poll). Protocol quirks live here as data (`query_overlay`, `query_errors`) or as
+the `prepare_query` hook, never inside the shared protocol code.
+
+Cross-service effects go through `self.cloud.call(ctx, "sqs", "SendMessage", {...})`,
+the other service's public operation, never through its store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from cloudlet.config import Config
 from cloudlet.gateway.context import RequestContext
@@ -22,6 +25,20 @@ from cloudlet.store import Database
 Operation = Callable[
     [RequestContext, Any, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]
 ]
+
+
+class Cloud(Protocol):
+    """What a service may ask of the rest of cloudlet (the gateway implements it)."""
+
+    endpoint_url: str
+    """Where SDKs reach this cloudlet, e.g. http://127.0.0.1:4566 (known once listening)."""
+
+    async def call(
+        self, ctx: RequestContext, service: str, operation: str, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Run another service's operation in-process, as `ctx`'s account and region.
+        Raises that operation's ServiceError."""
+        ...
 
 
 class Service:
@@ -41,6 +58,7 @@ class Service:
         self.db = db
         self.config = config
         self.store: Any = None
+        self.cloud: Cloud  # set by the gateway right after construction
 
     @cached_property
     def model(self) -> ServiceModel:
