@@ -9,17 +9,21 @@ cloudlet's environment.
 For each target the benchmark measures:
 
 1. Start-up: wall time from spawning the process to the first HTTP 200 answer to a raw
-   JSON-protocol ``ListQueues``, polled every 2 ms; median of 3 fresh starts.
+   JSON-protocol ``ListQueues``, polled every 2 ms; median of 3 fresh starts after one
+   unmeasured start that warms the bytecode cache (kept in bench/.venvs/.pycache).
 2. Idle RSS: VmRSS from ``/proc/<pid>/status`` summed over the server's process tree,
    read 0.5 s after its first answer (median of the same 3 starts).
 3. boto3 throughput at 1 and 8 concurrent clients (one thread and one client each,
    created before timing): ``SendMessage`` for a fixed duration, then
-   ``ReceiveMessage(10)`` + ``DeleteMessageBatch`` rounds on a prefilled queue until the
-   duration ends or the queue is empty. Reports messages/s and p50/p99 latency (per
-   SendMessage call; per Receive+Delete round).
+   ``ReceiveMessage(10)`` + ``DeleteMessageBatch`` rounds on a queue prefilled with
+   10,000 messages until the duration ends or the queue is empty. Reports messages/s
+   and p50/p99 latency (per SendMessage call; per Receive+Delete round). Each phase
+   uses a fresh queue, deleted afterwards.
 4. Depth cost: ms per ``ReceiveMessage(10)`` + ``DeleteMessageBatch`` round, over a fixed
    number of rounds, on a queue filled (with ``SendMessageBatch``) to 100 and to 20,000
    messages (plus the messages the rounds consume, so the depth holds throughout).
+   A target that cannot fill a queue within the fill budget is measured at the depth it
+   reached, and that is reported as a problem instead of a figure.
 5. Server capacity without boto3's client cost: ``wrk`` (2 threads, 32 connections)
    POSTs a JSON-protocol ``SendMessage`` for a fixed duration. Only 2xx answers count as
    throughput; non-2xx answers and socket errors are reported. Without ``wrk`` an asyncio
@@ -62,12 +66,14 @@ REGION = "us-east-1"
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 VENVS_DIR = BENCH_DIR / ".venvs"
+PYCACHE_DIR = VENVS_DIR / ".pycache"
 AUTHORIZATION = (
     "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/sqs/aws4_request, "
     "SignedHeaders=host, Signature=0000"
 )
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 5.0
+WARMUP_ROUNDS = 2  # unmeasured Receive+Delete rounds before the depth measurement
 
 os.environ.setdefault("NO_PROXY", HOST)  # never route loopback traffic through a proxy
 
@@ -85,6 +91,8 @@ class Settings:
     depths: tuple[int, int]
     depth_rounds: int
     load_seconds: int
+    fill_budget_s: float  # a slow peer fills what it can in this time, and we say so
+    depth_rounds_budget_s: float
     load_threads: int = 2
     load_connections: int = 32
     concurrencies: tuple[int, ...] = (1, 8)
@@ -97,6 +105,8 @@ FULL = Settings(
     depths=(100, 20_000),
     depth_rounds=50,
     load_seconds=10,
+    fill_budget_s=30.0,
+    depth_rounds_budget_s=20.0,
 )
 QUICK = Settings(
     starts=1,
@@ -105,6 +115,8 @@ QUICK = Settings(
     depths=(100, 2_000),
     depth_rounds=20,
     load_seconds=2,
+    fill_budget_s=5.0,
+    depth_rounds_budget_s=5.0,
 )
 
 
@@ -128,8 +140,18 @@ def venv_bin(peer: str, script: str) -> Path:
 def cloudlet_command(port: int, tmp: Path) -> list[str]:
     data_dir = tmp / "data"
     data_dir.mkdir(exist_ok=True)
-    return [sys.executable, "-m", "cloudlet", "up", "--host", HOST, "--port", str(port),
-            "--data-dir", str(data_dir)]
+    return [
+        sys.executable,
+        "-m",
+        "cloudlet",
+        "up",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
 
 
 def moto_command(port: int, tmp: Path) -> list[str]:
@@ -224,12 +246,22 @@ def spawn(target: Target) -> Server:
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-{target.name}-"))
     log_path = tmp / "server.log"
     env = {**os.environ, **target.env(port, tmp)}
+    # Every target starts as on a user's machine: with a warm bytecode cache. This
+    # machine sets PYTHONDONTWRITEBYTECODE, so the cache goes to a tree of our own
+    # (bench/.venvs/.pycache), never into the servers' source trees.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE_DIR)
     command = target.command(port, tmp)
     with log_path.open("wb") as out:
         started_at = time.perf_counter()
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     return Server(target, port, tmp, process, log_path, started_at)
 
@@ -254,8 +286,9 @@ class StartError(RuntimeError):
     pass
 
 
-def raw_sqs_call(port: int, operation: str, payload: dict[str, Any],
-                 timeout: float = 5.0) -> tuple[int, bytes]:
+def raw_sqs_call(
+    port: int, operation: str, payload: dict[str, Any], timeout: float = 5.0
+) -> tuple[int, bytes]:
     """One JSON-protocol SQS call over a fresh HTTP connection: (status, body)."""
     body = json.dumps(payload).encode()
     headers = {
@@ -346,17 +379,31 @@ def percentile(values: list[float], pct: float) -> float:
 def sqs_client(endpoint: str) -> Any:
     config = Config(
         retries={"total_max_attempts": 1},  # an error must show, not hide in a retry
-        connect_timeout=5, read_timeout=30, max_pool_connections=2,
+        connect_timeout=5,
+        read_timeout=30,
+        max_pool_connections=2,
     )
     return boto3.client(
-        "sqs", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test",
-        aws_secret_access_key="test", config=config,
+        "sqs",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=config,
     )
 
 
-def new_queue(client: Any, label: str) -> str:
+@contextlib.contextmanager
+def scratch_queue(client: Any, label: str) -> Iterator[str]:
+    """A new queue for one phase, deleted afterwards so no phase inherits another's
+    messages."""
     name = f"bench-{label}-{uuid.uuid4().hex[:8]}"
-    return str(client.create_queue(QueueName=name)["QueueUrl"])
+    url = str(client.create_queue(QueueName=name)["QueueUrl"])
+    try:
+        yield url
+    finally:
+        with contextlib.suppress(Exception):
+            client.delete_queue(QueueUrl=url)
 
 
 @dataclass
@@ -385,8 +432,9 @@ class WorkerResult:
     first_error: str = ""
 
 
-def run_workers(clients: list[Any], work: Callable[[Any, float, WorkerResult], None],
-                seconds: float) -> Rate:
+def run_workers(
+    clients: list[Any], work: Callable[[Any, float, WorkerResult], None], seconds: float
+) -> Rate:
     """Run work(client, deadline, result) in one thread per client, started together."""
     results = [WorkerResult() for _ in clients]
     barrier = threading.Barrier(len(clients) + 1)
@@ -396,8 +444,10 @@ def run_workers(clients: list[Any], work: Callable[[Any, float, WorkerResult], N
         barrier.wait()
         work(client, deadline_box[0], result)
 
-    threads = [threading.Thread(target=body, args=pair, daemon=True)
-               for pair in zip(clients, results, strict=True)]
+    threads = [
+        threading.Thread(target=body, args=pair, daemon=True)
+        for pair in zip(clients, results, strict=True)
+    ]
     for thread in threads:
         thread.start()
     started = time.perf_counter()
@@ -408,9 +458,11 @@ def run_workers(clients: list[Any], work: Callable[[Any, float, WorkerResult], N
     elapsed = time.perf_counter() - started
     errors = [r.first_error for r in results if r.first_error]
     return Rate(
-        messages=sum(r.messages for r in results), seconds=elapsed,
+        messages=sum(r.messages for r in results),
+        seconds=elapsed,
         latencies=[lat for r in results for lat in r.latencies],
-        errors=sum(r.errors for r in results), first_error=errors[0] if errors else "",
+        errors=sum(r.errors for r in results),
+        first_error=errors[0] if errors else "",
     )
 
 
@@ -430,18 +482,17 @@ def send_phase(queue_url: str) -> Callable[[Any, float, WorkerResult], None]:
                 continue
             result.latencies.append(time.perf_counter() - now)
             result.messages += 1
+
     return work
 
 
 def receive_delete_round(client: Any, queue_url: str) -> int:
     """One ReceiveMessage(10) + DeleteMessageBatch round; returns messages deleted."""
-    received = client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
-                                      WaitTimeSeconds=0)
+    received = client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
     messages = received.get("Messages", [])
     if not messages:
         return 0
-    entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-               for i, m in enumerate(messages)]
+    entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
     deleted = client.delete_message_batch(QueueUrl=queue_url, Entries=entries)
     if deleted.get("Failed"):
         raise RuntimeError(f"DeleteMessageBatch failed entries: {deleted['Failed'][:1]}")
@@ -462,17 +513,23 @@ def receive_phase(queue_url: str) -> Callable[[Any, float, WorkerResult], None]:
                 return
             result.latencies.append(time.perf_counter() - now)
             result.messages += count
+
     return work
 
 
-def fill_queue(clients: list[Any], queue_url: str, count: int) -> None:
-    """Put count messages on the queue with SendMessageBatch, spread over the clients."""
+def fill_queue(clients: list[Any], queue_url: str, count: int, budget_s: float) -> int:
+    """Put up to count messages on the queue with SendMessageBatch, spread over the
+    clients, for at most budget_s seconds; return how many were sent."""
     batches = [min(10, count - start) for start in range(0, count, 10)]
-    shares = [batches[i::len(clients)] for i in range(len(clients))]
+    shares = [batches[i :: len(clients)] for i in range(len(clients))]
+    sent = [0] * len(clients)
     failures: list[str] = []
+    deadline = time.perf_counter() + budget_s
 
-    def body(client: Any, share: list[int]) -> None:
+    def body(index: int, client: Any, share: list[int]) -> None:
         for size in share:
+            if time.perf_counter() >= deadline:
+                return
             entries = [{"Id": str(i), "MessageBody": "hello"} for i in range(size)]
             try:
                 answer = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
@@ -482,21 +539,29 @@ def fill_queue(clients: list[Any], queue_url: str, count: int) -> None:
             if answer.get("Failed"):
                 failures.append(f"SendMessageBatch failed entries: {answer['Failed'][:1]}")
                 return
+            sent[index] += size
 
-    threads = [threading.Thread(target=body, args=pair, daemon=True)
-               for pair in zip(clients, shares, strict=True)]
+    threads = [
+        threading.Thread(target=body, args=(i, client, share), daemon=True)
+        for i, (client, share) in enumerate(zip(clients, shares, strict=True))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=600)
+        thread.join(timeout=budget_s + 120)
     if failures:
         raise RuntimeError(f"filling the queue failed: {failures[0]}")
+    return sum(sent)
 
 
-def depth_cost(client: Any, queue_url: str, rounds: int) -> list[float]:
-    """Seconds per Receive+Delete round, for a fixed number of rounds."""
-    costs = []
-    for _ in range(rounds):
+def depth_cost(client: Any, queue_url: str, rounds: int, budget_s: float) -> list[float]:
+    """Seconds per Receive+Delete round: a fixed number of rounds, fewer (at least 3)
+    if they take longer than budget_s, after WARMUP_ROUNDS unmeasured ones."""
+    for _ in range(WARMUP_ROUNDS):
+        receive_delete_round(client, queue_url)
+    costs: list[float] = []
+    deadline = time.perf_counter() + budget_s
+    while len(costs) < rounds and (len(costs) < 3 or time.perf_counter() < deadline):
         start = time.perf_counter()
         if receive_delete_round(client, queue_url) == 0:
             raise RuntimeError("queue unexpectedly empty during the depth test")
@@ -562,19 +627,35 @@ def send_body(queue_url: str) -> str:
 def wrk_load(server: Server, queue_url: str, settings: Settings) -> Load:
     script = server.tmp / "send.lua"
     script.write_text(WRK_SCRIPT % {"authorization": AUTHORIZATION, "body": send_body(queue_url)})
-    command = ["wrk", "-t", str(settings.load_threads), "-c", str(settings.load_connections),
-               "-d", f"{settings.load_seconds}s", "--timeout", "5s", "-s", str(script),
-               f"{server.endpoint}/"]
-    done = subprocess.run(command, capture_output=True, text=True,
-                          timeout=settings.load_seconds + 60, check=False)
+    command = [
+        "wrk",
+        "-t",
+        str(settings.load_threads),
+        "-c",
+        str(settings.load_connections),
+        "-d",
+        f"{settings.load_seconds}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        f"{server.endpoint}/",
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=settings.load_seconds + 60, check=False
+    )
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no result: {done.stdout[-500:]} {done.stderr[-500:]}")
     fields = dict(item.split("=") for item in line.split()[1:])
     return Load(
-        tool="wrk", requests=int(fields["requests"]), ok=int(fields["ok"]),
-        seconds=int(fields["duration_us"]) / 1e6, p50_ms=int(fields["p50_us"]) / 1000,
-        p99_ms=int(fields["p99_us"]) / 1000, socket_errors=int(fields["socket_errors"]),
+        tool="wrk",
+        requests=int(fields["requests"]),
+        ok=int(fields["ok"]),
+        seconds=int(fields["duration_us"]) / 1e6,
+        p50_ms=int(fields["p50_us"]) / 1000,
+        p99_ms=int(fields["p99_us"]) / 1000,
+        socket_errors=int(fields["socket_errors"]),
     )
 
 
@@ -583,8 +664,9 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
-    headers = {k.strip().lower(): v.strip()
-               for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
+    headers = {
+        k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)
+    }
     closes = headers.get("connection", "").lower() == "close"
     if "content-length" in headers:
         await reader.readexactly(int(headers["content-length"]))
@@ -598,8 +680,7 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, closes
 
 
-async def asyncio_load_run(port: int, request: bytes, connections: int,
-                           seconds: float) -> Load:
+async def asyncio_load_run(port: int, request: bytes, connections: int, seconds: float) -> Load:
     latencies: list[float] = []
     counts = {"requests": 0, "ok": 0, "socket_errors": 0}
     deadline = time.perf_counter() + seconds
@@ -613,7 +694,7 @@ async def asyncio_load_run(port: int, request: bytes, connections: int,
                 start = time.perf_counter()
                 writer.write(request)
                 status, closes = await asyncio.wait_for(read_response(reader), 5)
-            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
                 counts["socket_errors"] += 1
                 writer = None
                 continue
@@ -630,7 +711,10 @@ async def asyncio_load_run(port: int, request: bytes, connections: int,
     await asyncio.gather(*(connection() for _ in range(connections)))
     elapsed = time.perf_counter() - started
     return Load(
-        tool="asyncio", requests=counts["requests"], ok=counts["ok"], seconds=elapsed,
+        tool="asyncio",
+        requests=counts["requests"],
+        ok=counts["ok"],
+        seconds=elapsed,
         p50_ms=percentile(latencies, 50) * 1000 if latencies else 0.0,
         p99_ms=percentile(latencies, 99) * 1000 if latencies else 0.0,
         socket_errors=counts["socket_errors"],
@@ -645,8 +729,11 @@ def asyncio_load(server: Server, queue_url: str, settings: Settings) -> Load:
         "X-Amz-Target: AmazonSQS.SendMessage\r\nX-Amz-Date: 20240101T000000Z\r\n"
         f"Authorization: {AUTHORIZATION}\r\nContent-Length: {len(body)}\r\n\r\n"
     )
-    return asyncio.run(asyncio_load_run(server.port, head.encode() + body,
-                                        settings.load_connections, settings.load_seconds))
+    return asyncio.run(
+        asyncio_load_run(
+            server.port, head.encode() + body, settings.load_connections, settings.load_seconds
+        )
+    )
 
 
 # --------------------------------------------------------------------------- figures
@@ -661,8 +748,10 @@ class Figure:
 
 def figures(settings: Settings) -> list[Figure]:
     shallow, deep = settings.depths
-    rows = [Figure("startup_s", "start-up to first answer (s)", False),
-            Figure("rss_mib", "idle RSS, process tree (MiB)", False)]
+    rows = [
+        Figure("startup_s", "start-up to first answer (s)", False),
+        Figure("rss_mib", "idle RSS, process tree (MiB)", False),
+    ]
     for n in settings.concurrencies:
         rows += [
             Figure(f"send{n}", f"boto3 SendMessage x{n} (msg/s)", True),
@@ -697,7 +786,10 @@ class TargetResult:
 
 
 def measure_startup(target: Target, settings: Settings, result: TargetResult) -> None:
-    """Median start-up time and idle RSS over fresh starts."""
+    """Median start-up time and idle RSS over fresh starts, after one unmeasured start
+    that warms the bytecode cache and the page cache."""
+    with running(target) as (_, seconds):
+        log(f"[{target.name}] warm-up start: {seconds:.3f}s")
     times, rss = [], []
     for attempt in range(settings.starts):
         with running(target) as (server, seconds):
@@ -715,53 +807,87 @@ def store_rate(result: TargetResult, key: str, rate: Rate, what: str) -> None:
     result.values[f"{key}_p99"] = rate.p(99)
     if rate.errors:
         result.problems.append(f"{what}: {rate.errors} failed calls, first: {rate.first_error}")
-    log(f"[{result.name}] {what}: {rate.per_second:,.0f} msg/s "
-        f"({rate.messages} in {rate.seconds:.2f}s, {rate.errors} errors)")
+    log(
+        f"[{result.name}] {what}: {rate.per_second:,.0f} msg/s "
+        f"({rate.messages} in {rate.seconds:.2f}s, {rate.errors} errors)"
+    )
 
 
 def measure_boto3(server: Server, settings: Settings, result: TargetResult) -> None:
     """SendMessage and Receive+DeleteBatch throughput at each concurrency."""
     for n in settings.concurrencies:
         clients = [sqs_client(server.endpoint) for _ in range(n)]
-        queue = new_queue(clients[0], f"send{n}")
-        rate = run_workers(clients, send_phase(queue), settings.throughput_seconds)
+        with scratch_queue(clients[0], f"send{n}") as queue:
+            rate = run_workers(clients, send_phase(queue), settings.throughput_seconds)
         store_rate(result, f"send{n}", rate, f"SendMessage x{n}")
-        queue = new_queue(clients[0], f"recv{n}")
-        fill_queue(clients, queue, settings.receive_prefill)
-        rate = run_workers(clients, receive_phase(queue), settings.throughput_seconds)
+        with scratch_queue(clients[0], f"recv{n}") as queue:
+            filled = fill_queue(clients, queue, settings.receive_prefill, settings.fill_budget_s)
+            rate = run_workers(clients, receive_phase(queue), settings.throughput_seconds)
+        if filled < settings.receive_prefill:
+            result.problems.append(
+                f"Receive+DeleteBatch x{n}: prefill reached only {filled:,} of "
+                f"{settings.receive_prefill:,} messages in {settings.fill_budget_s:.0f} s"
+            )
         store_rate(result, f"recv{n}", rate, f"Receive+DeleteBatch x{n}")
 
 
 def measure_depth(server: Server, settings: Settings, result: TargetResult) -> None:
-    """ms per Receive+Delete round at a shallow and a deep queue."""
+    """ms per Receive+Delete round at a shallow and a deep queue. The queue holds the
+    depth plus the messages the rounds consume, so the depth holds throughout."""
     clients = [sqs_client(server.endpoint) for _ in range(8)]
     for key, depth in zip(("depth_shallow", "depth_deep"), settings.depths, strict=True):
-        queue = new_queue(clients[0], f"depth{depth}")
-        started = time.perf_counter()
-        fill_queue(clients, queue, depth + settings.depth_rounds * 10)
-        fill_s = time.perf_counter() - started
-        costs = depth_cost(clients[0], queue, settings.depth_rounds)
-        result.values[key] = statistics.mean(costs) * 1000
-        log(f"[{result.name}] depth {depth:,}: {result.values[key]:.2f} ms/round "
-            f"(filled in {fill_s:.1f}s)")
-    shallow, deep = result.values["depth_shallow"], result.values["depth_deep"]
+        wanted = depth + (WARMUP_ROUNDS + settings.depth_rounds) * 10
+        with scratch_queue(clients[0], f"depth{depth}") as queue:
+            started = time.perf_counter()
+            filled = fill_queue(clients, queue, wanted, settings.fill_budget_s)
+            fill_s = time.perf_counter() - started
+            if filled < 30:
+                raise RuntimeError(f"depth {depth:,}: only {filled} messages sent")
+            costs = depth_cost(
+                clients[0], queue, settings.depth_rounds, settings.depth_rounds_budget_s
+            )
+        ms = statistics.mean(costs) * 1000
+        log(
+            f"[{result.name}] depth {depth:,}: {ms:.2f} ms/round over {len(costs)} rounds "
+            f"({filled:,} messages sent in {fill_s:.1f}s)"
+        )
+        if filled < wanted:
+            result.problems.append(
+                f"depth {depth:,} not reached: {filled:,} of {wanted:,} messages sent in "
+                f"{settings.fill_budget_s:.0f} s; at that depth {ms:,.0f} ms/round"
+            )
+            continue
+        if len(costs) < settings.depth_rounds:
+            result.problems.append(
+                f"depth {depth:,}: only {len(costs)} rounds in the "
+                f"{settings.depth_rounds_budget_s:.0f} s budget"
+            )
+        result.values[key] = ms
+    shallow, deep = result.values.get("depth_shallow"), result.values.get("depth_deep")
     if shallow and deep is not None:
         result.values["depth_ratio"] = deep / shallow
 
 
-def measure_load(server: Server, settings: Settings, result: TargetResult,
-                 use_wrk: bool) -> None:
+def measure_load(server: Server, settings: Settings, result: TargetResult, use_wrk: bool) -> None:
     """Server-side SendMessage capacity with a raw-HTTP load generator."""
-    queue = new_queue(sqs_client(server.endpoint), "load")
-    load = (wrk_load if use_wrk else asyncio_load)(server, queue, settings)
-    result.values.update(load_ok=load.ok_per_second, load_p50=load.p50_ms,
-                         load_p99=load.p99_ms, load_non2xx=load.non_2xx,
-                         load_sockerr=load.socket_errors)
+    with scratch_queue(sqs_client(server.endpoint), "load") as queue:
+        load = (wrk_load if use_wrk else asyncio_load)(server, queue, settings)
+    result.values.update(
+        load_ok=load.ok_per_second,
+        load_p50=load.p50_ms,
+        load_p99=load.p99_ms,
+        load_non2xx=load.non_2xx,
+        load_sockerr=load.socket_errors,
+    )
     if load.non_2xx or load.socket_errors:
-        result.problems.append(f"raw load: {load.non_2xx} non-2xx of {load.requests} answers, "
-                               f"{load.socket_errors} socket errors")
-    log(f"[{result.name}] {load.tool}: {load.ok_per_second:,.0f} ok req/s "
-        f"({load.requests} answers, {load.non_2xx} non-2xx, {load.socket_errors} socket errors)")
+        result.problems.append(
+            f"raw load: {load.non_2xx} non-2xx of {load.requests} answers, "
+            f"{load.socket_errors} socket errors"
+        )
+    log(
+        f"[{result.name}] {load.tool}: {load.ok_per_second:,.0f} ok req/s "
+        f"({load.requests} answers, {load.non_2xx} non-2xx, {load.socket_errors} socket errors)"
+    )
 
 
 def guarded(result: TargetResult, what: str, step: Callable[[], None]) -> None:
@@ -789,8 +915,7 @@ def bench_target(target: Target, settings: Settings, use_wrk: bool) -> TargetRes
     with running(target) as (server, _):
         guarded(result, "boto3 throughput", lambda: measure_boto3(server, settings, result))
         guarded(result, "depth cost", lambda: measure_depth(server, settings, result))
-        guarded(result, "raw HTTP load",
-                lambda: measure_load(server, settings, result, use_wrk))
+        guarded(result, "raw HTTP load", lambda: measure_load(server, settings, result, use_wrk))
     return result
 
 
@@ -811,8 +936,10 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
-        padded = [c.ljust(w) if i == 0 else c.rjust(w)
-                  for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        padded = [
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
         return "| " + " | ".join(padded) + " |"
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
@@ -828,7 +955,10 @@ def results_table(results: list[TargetResult], settings: Settings) -> str:
 def ratio(a: float | None, b: float | None) -> str:
     if a is None or b is None or b == 0:
         return "n/a"
-    return f"{a / b:.2f}x"
+    value = a / b
+    if value >= 100:
+        return f"{value:,.0f}x"
+    return f"{value:.2f}x" if value >= 0.1 else f"{value:.2g}x"
 
 
 def ratio_table(cloudlet: TargetResult, peers: list[TargetResult], settings: Settings) -> str:
@@ -837,8 +967,13 @@ def ratio_table(cloudlet: TargetResult, peers: list[TargetResult], settings: Set
     for f in figures(settings):
         if f.key.startswith("load_") and f.key not in ("load_ok", "load_p50", "load_p99"):
             continue  # ratios of error counts mean nothing
-        rows.append([f.label, "higher" if f.higher_is_better else "lower",
-                     *(ratio(cloudlet.values.get(f.key), p.values.get(f.key)) for p in peers)])
+        rows.append(
+            [
+                f.label,
+                "higher" if f.higher_is_better else "lower",
+                *(ratio(cloudlet.values.get(f.key), p.values.get(f.key)) for p in peers),
+            ]
+        )
     return table(header, rows)
 
 
@@ -847,24 +982,40 @@ DEPTH_RATIO_MAX = 1.5  # "near 1": the deep queue costs at most 1.5x the shallow
 
 def target_table(cloudlet: TargetResult, peers: list[TargetResult]) -> str:
     values = cloudlet.values
-    peer_loads = [p.values["load_ok"] for p in peers if p.values.get("load_ok")]
-    best = max(peer_loads) if peer_loads else None
-    best_name = next((p.name for p in peers if best and p.values.get("load_ok") == best), "")
-    load_ratio = values["load_ok"] / best if best and values.get("load_ok") is not None else None
+    loads = {p.name: load for p in peers if (load := p.values.get("load_ok"))}
+    best_name = max(loads, key=lambda name: loads[name]) if loads else ""
+    best = loads.get(best_name)
+    own = values.get("load_ok")
+    load_ratio = own / best if best and own is not None else None
 
     def verdict(value: float | None, ok: Callable[[float], bool]) -> str:
         return "n/a" if value is None else ("PASS" if ok(value) else "FAIL")
 
     rows = [
-        ["raw SendMessage req/s vs best peer" + (f" ({best_name})" if best_name else ""),
-         ">= 3.00x", ratio(values.get("load_ok"), best), verdict(load_ratio, lambda v: v >= 3)],
-        ["Receive+Delete cost, deep / shallow", f"<= {DEPTH_RATIO_MAX:.2f}x",
-         ratio(values.get("depth_deep"), values.get("depth_shallow")),
-         verdict(values.get("depth_ratio"), lambda v: v <= DEPTH_RATIO_MAX)],
-        ["start-up to first answer", "<= 0.300 s", fmt(values.get("startup_s")) + " s",
-         verdict(values.get("startup_s"), lambda v: v <= 0.3)],
-        ["idle RSS", "<= 40 MiB", fmt(values.get("rss_mib")) + " MiB",
-         verdict(values.get("rss_mib"), lambda v: v <= 40)],
+        [
+            "raw SendMessage req/s vs best peer" + (f" ({best_name})" if best_name else ""),
+            ">= 3.00x",
+            ratio(values.get("load_ok"), best),
+            verdict(load_ratio, lambda v: v >= 3),
+        ],
+        [
+            "Receive+Delete cost, deep / shallow",
+            f"<= {DEPTH_RATIO_MAX:.2f}x",
+            ratio(values.get("depth_deep"), values.get("depth_shallow")),
+            verdict(values.get("depth_ratio"), lambda v: v <= DEPTH_RATIO_MAX),
+        ],
+        [
+            "start-up to first answer",
+            "<= 0.300 s",
+            fmt(values.get("startup_s")) + " s",
+            verdict(values.get("startup_s"), lambda v: v <= 0.3),
+        ],
+        [
+            "idle RSS",
+            "<= 40 MiB",
+            fmt(values.get("rss_mib")) + " MiB",
+            verdict(values.get("rss_mib"), lambda v: v <= 40),
+        ],
     ]
     return table(["cloudlet target", "goal", "measured", "verdict"], rows)
 
@@ -881,8 +1032,12 @@ def report(results: list[TargetResult], settings: Settings, load_tool: str) -> s
     by_name = {r.name: r for r in results}
     peers = [r for r in results if r.name != "cloudlet"]
     if "cloudlet" in by_name and peers:
-        parts += ["", "### Ratios cloudlet / peer", "", ratio_table(by_name["cloudlet"], peers,
-                                                                    settings)]
+        parts += [
+            "",
+            "### Ratios cloudlet / peer",
+            "",
+            ratio_table(by_name["cloudlet"], peers, settings),
+        ]
     if "cloudlet" in by_name:
         parts += ["", "### cloudlet targets", "", target_table(by_name["cloudlet"], peers)]
     problems = [f"- {r.name}: {p}" for r in results for p in r.problems]
@@ -895,11 +1050,15 @@ def report(results: list[TargetResult], settings: Settings, load_tool: str) -> s
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--targets", default="cloudlet,moto,ministack",
-                        help="comma-separated subset of: " + ",".join(TARGETS))
+    parser.add_argument(
+        "--targets",
+        default="cloudlet,moto,ministack",
+        help="comma-separated subset of: " + ",".join(TARGETS),
+    )
     parser.add_argument("--quick", action="store_true", help="short smoke run")
-    parser.add_argument("--no-wrk", action="store_true",
-                        help="use the asyncio load client even if wrk is installed")
+    parser.add_argument(
+        "--no-wrk", action="store_true", help="use the asyncio load client even if wrk is installed"
+    )
     args = parser.parse_args(argv)
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     unknown = [t for t in args.targets if t not in TARGETS]
@@ -908,14 +1067,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def interrupt(signum: int, frame: object) -> None:
+    """Turn SIGTERM into KeyboardInterrupt."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = QUICK if args.quick else FULL
     use_wrk = not args.no_wrk and shutil.which("wrk") is not None
     if not use_wrk and not args.no_wrk:
         log("wrk not found (apt-get install -y wrk); using the asyncio load client")
-    # SIGTERM unwinds like Ctrl-C, so every `with running(...)` stops its server.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C and SIGTERM both unwind, so every `with running(...)` stops its server
+    # (SIGINT set explicitly: a background job may inherit it ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
     results = []
     try:
         for name in args.targets:
