@@ -8,6 +8,7 @@ serialize the result or the error. Internal routes (health, reset) live under
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -65,6 +66,7 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             status, headers, body = await self._http(scope, receive)
+            await self.db.barrier()  # nothing is acknowledged before it is committed
             headers.append((b"content-length", str(len(body)).encode()))
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
@@ -75,6 +77,7 @@ class Gateway:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.db.attach(asyncio.get_running_loop())
                 for service in self.services.values():
                     await service.start()
                 await send({"type": "lifespan.startup.complete"})

@@ -5,12 +5,19 @@ file before the request is answered, so it survives `kill -9` of the server (the
 still holds the pages); only a power loss or kernel crash can take the last few
 transactions. synchronous=FULL (`--durability full`) fsyncs every commit as well.
 
+Group commit: once the server's event loop is attached, writes open a transaction that
+is committed once per loop iteration, and every response waits for that commit
+(`barrier()`) before it is sent. Many concurrent requests then share one commit, and
+nothing is acknowledged before it is durable. Without a loop (tools, unit tests) each
+write commits on its own.
+
 One connection, used only from the event-loop thread: every statement is microseconds,
 so running them inline is cheaper than any hand-off to a thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,8 +33,7 @@ class Database:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         target = ":memory:" if path is None else str(path)
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so each statement outside
-        # `transaction()` is its own committed transaction.
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         self._conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
         self.path = path
         if path is not None:
@@ -38,7 +44,47 @@ class Database:
         self._conn.execute("PRAGMA temp_store=MEMORY")
         self._conn.execute("PRAGMA cache_size=-16000")
         self._tables: list[str] = []
-        self._depth = 0
+        self._savepoints = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._committed: asyncio.Future[None] | None = None
+
+    # -- group commit -------------------------------------------------------------------
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Switch to group commit on `loop` (the server's)."""
+        self._commit()
+        self._loop = loop
+
+    def _begin(self) -> None:
+        if self._conn.in_transaction:
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        if self._loop is not None:
+            self._committed = self._loop.create_future()
+            self._loop.call_soon(self._commit)
+
+    def _commit(self) -> None:
+        committed, self._committed = self._committed, None
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            if committed is not None and not committed.done():
+                committed.set_exception(error)
+            raise
+        if committed is not None and not committed.done():
+            committed.set_result(None)
+
+    async def barrier(self) -> None:
+        """Wait until every write made so far is committed."""
+        if self._committed is not None:
+            await asyncio.shield(self._committed)
+
+    def _after_write(self) -> None:
+        if self._loop is None and self._savepoints == 0:
+            self._commit()
+
+    # -- statements ---------------------------------------------------------------------
 
     def ensure_schema(self, ddl: Iterable[str]) -> None:
         """Create tables and indexes if they do not exist (statements must be idempotent)."""
@@ -49,17 +95,24 @@ class Database:
                 self._tables.append(words[-1] if words[2] != "IF" else words[5])
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement; return the number of rows changed."""
-        return self._conn.execute(sql, params).rowcount
+        """Run one writing statement; return the number of rows changed."""
+        self._begin()
+        count = self._conn.execute(sql, params).rowcount
+        self._after_write()
+        return count
 
     def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run an INSERT; return the new row id."""
+        self._begin()
         rowid = self._conn.execute(sql, params).lastrowid
+        self._after_write()
         assert rowid is not None
         return rowid
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._begin()
         self._conn.executemany(sql, rows)
+        self._after_write()
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._conn.execute(sql, params).fetchall()
@@ -69,30 +122,29 @@ class Database:
         return row
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        self._begin()  # scalar is also used for UPDATE ... RETURNING
         row = self._conn.execute(sql, params).fetchone()
+        self._after_write()
         return None if row is None else row[0]
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All statements inside commit together or not at all. Nests (inner is a no-op)."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        self._conn.execute("BEGIN IMMEDIATE")
-        self._depth = 1
+        """All statements inside take effect together or not at all. Nests."""
+        self._begin()
+        name = f"sp{self._savepoints}"
+        self._conn.execute(f"SAVEPOINT {name}")
+        self._savepoints += 1
         try:
             yield
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            self._conn.execute(f"ROLLBACK TO {name}")
+            self._conn.execute(f"RELEASE {name}")
             raise
         else:
-            self._conn.execute("COMMIT")
+            self._conn.execute(f"RELEASE {name}")
         finally:
-            self._depth = 0
+            self._savepoints -= 1
+            self._after_write()
 
     def reset(self) -> None:
         """Delete every row of every declared table (the schema stays)."""
@@ -101,6 +153,7 @@ class Database:
                 self._conn.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:
+        self._commit()
         if self.path is not None:
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.close()
