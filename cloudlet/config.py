@@ -25,6 +25,13 @@ class Config:
     # Largest request body the gateway reads for the json and query protocols.
     max_body_bytes: int = 16 * 1024 * 1024
     log_level: str = "warning"
+    # Lambda: account-wide concurrency, how long an idle environment is kept warm, the
+    # delays before the retries of a failed asynchronous invocation (AWS: about 1 and 2
+    # minutes), and the Python that runs python3.x functions.
+    lambda_concurrency: int = 1000
+    lambda_idle_seconds: float = 300.0
+    lambda_retry_delays: tuple[float, ...] = (60.0, 120.0)
+    lambda_python: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -44,6 +51,15 @@ class Config:
             values["default_region"] = env["CLOUDLET_REGION"]
         if "CLOUDLET_LOG_LEVEL" in env:
             values["log_level"] = env["CLOUDLET_LOG_LEVEL"]
+        if "CLOUDLET_LAMBDA_CONCURRENCY" in env:
+            values["lambda_concurrency"] = int(env["CLOUDLET_LAMBDA_CONCURRENCY"])
+        if "CLOUDLET_LAMBDA_IDLE_SECONDS" in env:
+            values["lambda_idle_seconds"] = float(env["CLOUDLET_LAMBDA_IDLE_SECONDS"])
+        if "CLOUDLET_LAMBDA_RETRY_DELAYS" in env:
+            delays = env["CLOUDLET_LAMBDA_RETRY_DELAYS"].split(",")
+            values["lambda_retry_delays"] = tuple(float(d) for d in delays if d.strip())
+        if "CLOUDLET_LAMBDA_PYTHON" in env:
+            values["lambda_python"] = env["CLOUDLET_LAMBDA_PYTHON"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in values:
             values["data_dir"] = Path(str(values["data_dir"]))

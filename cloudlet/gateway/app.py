@@ -60,6 +60,9 @@ class Gateway:
             service.cloud = self
         self._by_signing = {s.signing_name: s for s in self.services.values()}
         self._by_target: dict[str, Service] | None = None
+        self._internal_routes = [
+            (s.internal_prefix, s) for s in self.services.values() if s.internal_prefix
+        ]
 
     # -- ASGI ---------------------------------------------------------------------------
 
@@ -106,6 +109,11 @@ class Gateway:
             return self._internal(scope["method"], path)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         body = await self._read_body(receive)
+        for prefix, service in self._internal_routes:
+            if path.startswith(prefix):
+                if body is None:
+                    return 413, [], b""
+                return await service.internal(scope["method"], path, headers, body)
         request_id = str(uuid4())
         if body is None:
             return _plain_error(

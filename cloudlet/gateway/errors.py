@@ -19,6 +19,12 @@ class ServiceError(Exception):
         self.message = message
         self.status = status
         self.sender_fault = sender_fault
+        self.fields: dict[str, object] = {}
+
+    def with_fields(self, **fields: object) -> ServiceError:
+        """Extra members of the error shape (e.g. Lambda's `Reason`), sent in the body."""
+        self.fields.update(fields)
+        return self
 
 
 class ValidationError(ServiceError):

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Protocol
 from cloudlet.config import Config
 from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.protocol import ServiceModel, load_service_model
-from cloudlet.gateway.protocol.wire import RawRequest
+from cloudlet.gateway.protocol.wire import RawRequest, Response
 from cloudlet.store import Database
 
 Operation = Callable[
@@ -53,6 +53,9 @@ class Service:
     """Merged into the model for the query protocol only (member names it needs)."""
     query_errors: ClassVar[dict[str, str]] = {}
     """Error shape name -> query-protocol code, for awsQueryCompatible services."""
+    internal_prefix: ClassVar[str | None] = None
+    """A path prefix whose requests go to `internal()` instead of the AWS pipeline
+    (Lambda's Runtime API)."""
 
     def __init__(self, db: Database, config: Config) -> None:
         self.db = db
@@ -72,6 +75,12 @@ class Service:
 
     def model_for(self, protocol: str) -> ServiceModel:
         return self.query_model if protocol == "query" else self.model
+
+    async def internal(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> Response:
+        """Answer a request under `internal_prefix`."""
+        raise NotImplementedError
 
     def prepare_query(self, raw: RawRequest) -> None:
         """Adjust `raw.params` of a query request before parsing (old clients' quirks)."""

@@ -111,7 +111,7 @@ def test_rest_json_body_and_blob_members() -> None:
         "Handler": "app.handler",
         "Code": {"ZipFile": b"PK\x03\x04zip"},
         "Timeout": 3,
-        "Environment": {"Variables": {"A": "1"}},
+        "Environment": {"Variables": {"STAGE": "1"}},
         "Publish": True,
     }
     assert _parse("lambda", "CreateFunction", params, "rest-json") == params

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from cloudlet.gateway.errors import ValidationError
@@ -39,6 +41,71 @@ def violation(model: ServiceModel, kind: str, path: str, detail: str = "") -> Va
 
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
+
+
+def _constrained(model: ServiceModel) -> bool:
+    """json and rest services enforce the model's min/max/pattern traits themselves (the
+    ValidationException every such service sends); query services validate in their own
+    words, so there the service checks."""
+    queryish = model.query_compatible or model.metadata.get("protocol") == "query"
+    return not queryish
+
+
+@lru_cache(maxsize=512)
+def _pattern(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern)
+    except re.error:  # a Java-only construct: leave that check to the service
+        return None
+
+
+def _camel(path: str) -> str:
+    return ".".join(p[:1].lower() + p[1:] for p in path.split("."))
+
+
+def _constraint_error(value: Any, path: str, rule: str) -> ValidationError:
+    shown = "null" if value is None else value
+    return ValidationError(
+        "ValidationException",
+        f"1 validation error detected: Value '{shown}' at '{_camel(path)}' failed to satisfy "
+        f"constraint: {rule}",
+    )
+
+
+def _check_constraints(shape: Shape, kind: str, value: Any, path: str) -> None:
+    low, high = shape.get("min"), shape.get("max")
+    if kind in ("string", "list", "map", "blob"):
+        size = len(value)
+        noun = "length" if kind in ("string", "blob") else "length"
+        if low is not None and size < low:
+            raise _constraint_error(
+                value, path, f"Member must have {noun} greater than or equal to {low}"
+            )
+        if high is not None and size > high:
+            raise _constraint_error(
+                value, path, f"Member must have {noun} less than or equal to {high}"
+            )
+        if kind == "string" and "pattern" in shape:
+            compiled = _pattern(shape["pattern"])
+            if compiled is not None and compiled.fullmatch(value) is None:
+                raise _constraint_error(
+                    value,
+                    path,
+                    f"Member must satisfy regular expression pattern: {shape['pattern']}",
+                )
+        if kind == "string" and "enum" in shape and value not in shape["enum"]:
+            raise _constraint_error(
+                value, path, f"Member must satisfy enum value set: [{', '.join(shape['enum'])}]"
+            )
+    elif kind in ("integer", "long", "float", "double"):
+        if low is not None and value < low:
+            raise _constraint_error(
+                value, path, f"Member must have value greater than or equal to {low}"
+            )
+        if high is not None and value > high:
+            raise _constraint_error(
+                value, path, f"Member must have value less than or equal to {high}"
+            )
 
 
 def parse_timestamp(value: Any) -> float:
@@ -75,6 +142,13 @@ def check(model: ServiceModel, shape: Shape, value: Any, path: str, wire: bool =
                 continue
             out[name] = check(model, model.shapes[ref["shape"]], item, _join(path, key), wire)
         return out
+    value = _typed(model, shape, kind, value, path, wire)
+    if _constrained(model):
+        _check_constraints(shape, kind, value, path)
+    return value
+
+
+def _typed(model: ServiceModel, shape: Shape, kind: str, value: Any, path: str, wire: bool) -> Any:
     if kind == "list":
         if not isinstance(value, list):
             raise violation(model, "type", path, "expected a list")

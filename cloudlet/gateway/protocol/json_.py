@@ -98,5 +98,5 @@ def serialize_error(
     if model.query_compatible:
         fault = "Sender" if error.sender_fault else "Receiver"
         headers["x-amzn-query-error"] = f"{query_code or error.code};{fault}"
-    body = orjson.dumps({"__type": error.code, "message": error.message})
+    body = orjson.dumps({"__type": error.code, "message": error.message} | error.fields)
     return body, headers

@@ -86,6 +86,7 @@ def serialize_response(
 def serialize_error(error: ServiceError) -> tuple[list[tuple[bytes, bytes]], bytes]:
     body = orjson.dumps(
         {"Type": "User" if error.sender_fault else "Service", "message": error.message}
+        | error.fields
     )
     headers = [(b"content-type", CONTENT_TYPE), (b"x-amzn-errortype", error.code.encode())]
     return headers, body

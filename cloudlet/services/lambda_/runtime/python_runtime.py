@@ -1,0 +1,181 @@
+"""The Python runtime: a Lambda Runtime API client that runs `module.function` handlers.
+
+Runs inside the function's process (forked from the zygote), with only the standard
+library and AWS's packages available. It speaks the same HTTP API as AWS's own runtime
+interface client: GET next, POST response / error, POST init/error.
+"""
+
+from __future__ import annotations
+
+import http.client
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+
+class LambdaContext:
+    """The context object Python handlers receive, with every attribute AWS provides."""
+
+    def __init__(self, request_id: str, headers: dict[str, str]) -> None:
+        env = os.environ
+        self.aws_request_id = request_id
+        self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.invoked_function_arn = headers.get("lambda-runtime-invoked-function-arn", "")
+        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
+        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
+        self._deadline_ms = int(headers.get("lambda-runtime-deadline-ms", "0"))
+        self.identity = _parse(headers.get("lambda-runtime-cognito-identity"))
+        self.client_context = _parse(headers.get("lambda-runtime-client-context"))
+        self.tenant_id = headers.get("lambda-runtime-aws-tenant-id")
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(self._deadline_ms - int(time.time() * 1000), 0)
+
+    def log(self, message: str) -> None:
+        sys.stdout.write(message)
+
+
+def _parse(value: str | None) -> Any:
+    if not value:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
+def _error(error: BaseException, request_id: str = "") -> dict[str, Any]:
+    frames = traceback.extract_tb(error.__traceback__)
+    return {
+        "errorMessage": str(error),
+        "errorType": type(error).__name__,
+        "requestId": request_id,
+        "stackTrace": traceback.format_list(frames),
+    }
+
+
+def _init_error(message: str, error_type: str) -> dict[str, Any]:
+    return {"errorMessage": message, "errorType": error_type, "requestId": "", "stackTrace": []}
+
+
+def load_handler(spec: str) -> tuple[Any, dict[str, Any] | None]:
+    """Import `module.function` (module may be a dotted path or `folder/module`)."""
+    module_name, _, function_name = spec.rpartition(".")
+    if not module_name or not function_name:
+        return None, _init_error(
+            f"Bad handler '{spec}': not enough values to unpack (expected 2, got 1)",
+            "Runtime.MalformedHandlerName",
+        )
+    module_name = module_name.replace("/", ".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        return None, _init_error(
+            f"Unable to import module '{module_name}': {error}", "Runtime.ImportModuleError"
+        )
+    except SyntaxError as error:
+        return None, _init_error(
+            f"Syntax error in module '{module_name}': {error}", "Runtime.UserCodeSyntaxError"
+        )
+    except Exception as error:  # the module raised while loading: AWS reports it as is
+        return None, _error(error)
+    handler = getattr(module, function_name, None)
+    if handler is None:
+        return None, _init_error(
+            f"Handler '{function_name}' missing on module '{module_name}'",
+            "Runtime.HandlerNotFound",
+        )
+    return handler, None
+
+
+class RuntimeClient:
+    def __init__(self, address: str) -> None:
+        host, _, prefix = address.partition("/")
+        self.prefix = ("/" + prefix if prefix else "") + "/2018-06-01/runtime"
+        self.conn = http.client.HTTPConnection(host)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
+        self.conn.request(method, self.prefix + path, body=body, headers=headers or {})
+        response = self.conn.getresponse()
+        data = response.read()
+        return data, {k.lower(): v for k, v in response.getheaders()}
+
+    def next(self) -> tuple[bytes, dict[str, str]]:
+        return self._request("GET", "/invocation/next")
+
+    def respond(self, request_id: str, body: bytes) -> None:
+        self._request("POST", f"/invocation/{request_id}/response", body)
+
+    def fail(self, request_id: str, error: dict[str, Any]) -> None:
+        headers = {"Lambda-Runtime-Function-Error-Type": error.get("errorType", "Unhandled")}
+        self._request("POST", f"/invocation/{request_id}/error", _json(error), headers)
+
+    def init_error(self, error: dict[str, Any]) -> None:
+        headers = {"Lambda-Runtime-Function-Error-Type": error.get("errorType", "Unhandled")}
+        self._request("POST", "/init/error", _json(error), headers)
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value).encode()
+
+
+def _log_error(report: dict[str, Any]) -> None:
+    """The log line AWS's Python runtime writes for an unhandled error."""
+    stack = "".join(report["stackTrace"])
+    sys.stderr.write(
+        f"[ERROR] {report['errorType']}: {report['errorMessage']}\n"
+        f"Traceback (most recent call last):\n{stack}"
+    )
+    _flush()
+
+
+def _flush() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+def main() -> None:
+    client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
+    handler, failure = load_handler(os.environ["_HANDLER"])
+    _flush()
+    if failure is not None:
+        client.init_error(failure)
+        os._exit(1)
+    while True:
+        body, headers = client.next()
+        request_id = headers.get("lambda-runtime-aws-request-id", "")
+        if "lambda-runtime-trace-id" in headers:
+            os.environ["_X_AMZN_TRACE_ID"] = headers["lambda-runtime-trace-id"]
+        try:
+            event = json.loads(body) if body else None
+            result = handler(event, LambdaContext(request_id, headers))
+        except MemoryError:
+            _flush()
+            os._exit(137)  # reported as AWS reports an out-of-memory death
+        except Exception as error:
+            report = _error(error, request_id)
+            _log_error(report)
+            client.fail(request_id, report)
+            continue
+        try:
+            payload = _json(result)
+        except (TypeError, ValueError) as error:
+            report = _init_error(f"Unable to marshal response: {error}", "Runtime.MarshalError")
+            report["requestId"] = request_id
+            _log_error(report)
+            client.fail(request_id, report)
+            continue
+        _flush()
+        client.respond(request_id, payload)
