@@ -31,6 +31,12 @@ class _Server(uvicorn.Server):
             flush=True,
         )
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Requests that wait by design (Runtime API `next`, long polls) would hold the
+        # graceful shutdown open: end them first.
+        await self.gateway.quiesce()
+        await super().shutdown(sockets=sockets)
+
 
 def run(config: Config) -> int:
     app = Gateway(config)
@@ -46,6 +52,7 @@ def run(config: Config) -> int:
         server_header=False,
         date_header=False,
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=5,
     )
     state = "memory (ephemeral)" if config.ephemeral else str(config.data_dir)
     server = _Server(uv_config, app, state)

@@ -39,12 +39,14 @@ class CloudletServer:
         host: str = "127.0.0.1",
         port: int = 0,
         startup_timeout: float = 30.0,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.ephemeral = ephemeral if ephemeral is not None else data_dir is None
         self.host = host
         self.port = port
         self.startup_timeout = startup_timeout
+        self.env = env or {}
         self.process: subprocess.Popen[str] | None = None
         self.endpoint_url = ""
         self.output: list[str] = []
@@ -68,7 +70,7 @@ class CloudletServer:
 
     def start(self) -> CloudletServer:
         """Start the server; return once it accepts requests."""
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.process = subprocess.Popen(
             self.command(),
             stdout=subprocess.PIPE,

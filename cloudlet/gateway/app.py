@@ -22,7 +22,7 @@ import orjson
 from cloudlet import __version__
 from cloudlet.config import Config
 from cloudlet.gateway.context import RequestContext
-from cloudlet.gateway.errors import ServiceError
+from cloudlet.gateway.errors import ServiceError, ValidationError
 from cloudlet.gateway.protocol.adapters import ADAPTERS, Adapter, Unroutable
 from cloudlet.gateway.protocol.query import escape_text
 from cloudlet.gateway.protocol.wire import RawRequest, Response
@@ -237,10 +237,17 @@ class Gateway:
         service: Service, adapter: Adapter, raw: RawRequest, error: ServiceError
     ) -> Response:
         model = service.model_for(adapter.name)
+        if isinstance(error, ValidationError) and error.code == "ValidationException":
+            error.code = service.validation_error
         if error.status is None:
             shape = model.shapes.get(error.code, {})
             error.status = shape.get("error", {}).get("httpStatusCode", 400)
         return adapter.error(model, error, service.query_errors.get(error.code), raw)
+
+    async def quiesce(self) -> None:
+        """Release requests that are waiting on purpose, before shutting down."""
+        for service in self.services.values():
+            await service.quiesce()
 
     async def call(
         self, ctx: RequestContext, service: str, operation: str, request: dict[str, Any]

@@ -7,8 +7,18 @@ a line here.
 from __future__ import annotations
 
 from cloudlet.services.base import Operation, Service
+from cloudlet.services.iam import IamService
+from cloudlet.services.lambda_ import LambdaService
+from cloudlet.services.logs import LogsService
 from cloudlet.services.sqs import SqsService
+from cloudlet.services.sts import StsService
 
-SERVICES: tuple[type[Service], ...] = (SqsService,)
+SERVICES: tuple[type[Service], ...] = (
+    SqsService,
+    IamService,
+    StsService,
+    LogsService,
+    LambdaService,
+)
 
 __all__ = ["SERVICES", "Operation", "Service"]

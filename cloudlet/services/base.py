@@ -53,6 +53,9 @@ class Service:
     """Merged into the model for the query protocol only (member names it needs)."""
     query_errors: ClassVar[dict[str, str]] = {}
     """Error shape name -> query-protocol code, for awsQueryCompatible services."""
+    validation_error: ClassVar[str] = "ValidationException"
+    """The code this service answers model-constraint violations with (CloudWatch Logs
+    says InvalidParameterException where most json services say ValidationException)."""
     internal_prefix: ClassVar[str | None] = None
     """A path prefix whose requests go to `internal()` instead of the AWS pipeline
     (Lambda's Runtime API)."""
@@ -90,6 +93,9 @@ class Service:
 
     async def stop(self) -> None:
         """Stop background workers."""
+
+    async def quiesce(self) -> None:
+        """End requests that wait by design (the server is shutting down)."""
 
     def reset(self) -> None:
         """Forget in-memory runtime state after the database was emptied."""

@@ -256,7 +256,9 @@ def test_json_keywords_are_case_insensitive() -> None:
 
 
 def test_json_selectors_allow_hyphens_and_underscores() -> None:
-    assert matches("{ $.request-id = abc && $.user_name = bob }", '{"request-id": "abc", "user_name": "bob"}')
+    assert matches(
+        "{ $.request-id = abc && $.user_name = bob }", '{"request-id": "abc", "user_name": "bob"}'
+    )
 
 
 @pytest.mark.parametrize(
@@ -313,8 +315,14 @@ def test_fields_group_brackets_and_quotes() -> None:
         ("[ip, ...]", True),
         ("[ip, user, ..., status_code, bytes]", True),
         ("[..., status_code=4*,]", True),
-        ("[ip, user, username, timestamp, request, status_code = 404 || status_code = 410, bytes]", True),
-        ("[ip, user, username, timestamp, request, status_code = 4* && status_code != 404, bytes]", False),
+        (
+            "[ip, user, username, timestamp, request, status_code = 404 || status_code = 410, bytes]",
+            True,
+        ),
+        (
+            "[ip, user, username, timestamp, request, status_code = 4* && status_code != 404, bytes]",
+            False,
+        ),
         ("[ip, server, username, timestamp, request, status_code, bytes > 1000]", True),
         ("[ip, server, username, timestamp, request, status_code, bytes > 2000]", False),
         ("[ip = 127.0.0.1, ...]", True),
@@ -345,7 +353,15 @@ def test_space_delimited_word_examples(pattern: str, expected: list[str]) -> Non
 
 @pytest.mark.parametrize(
     "pattern",
-    ["[ip, user", "[]", "[= 5, b]", "[a, b = ]", "[a, b = 1 && c = 2]", "[a > x, b]", "[a = %x%, b = %y%, c = %z%]"],
+    [
+        "[ip, user",
+        "[]",
+        "[= 5, b]",
+        "[a, b = ]",
+        "[a, b = 1 && c = 2]",
+        "[a > x, b]",
+        "[a = %x%, b = %y%, c = %z%]",
+    ],
 )
 def test_invalid_space_delimited_patterns_are_rejected(pattern: str) -> None:
     with pytest.raises(InvalidFilterPattern):

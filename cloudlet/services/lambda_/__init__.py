@@ -74,6 +74,9 @@ class LambdaService(Service):
         self.pool.start()
         self._worker.start()
 
+    async def quiesce(self) -> None:
+        await self.pool.stop()
+
     async def stop(self) -> None:
         if self._worker is not None:
             await self._worker.stop()

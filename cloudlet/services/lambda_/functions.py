@@ -92,6 +92,8 @@ def create_function(
         if request.get("Publish"):
             publish(backend, fn, request.get("Description", ""))
     _settle_soon(backend, fn.arn)
+    if runtime_kind(runtime) == "python":
+        backend.spawn(backend.pool.launcher.warm())  # the first cold start finds it ready
     return dict(config)
 
 

@@ -13,7 +13,7 @@ import re
 import orjson
 
 from cloudlet.gateway.protocol.wire import Response
-from cloudlet.services.lambda_.runtime.pool import Pool
+from cloudlet.services.lambda_.runtime.pool import EnvironmentGone, Pool
 
 PREFIX = "/_lambda/"
 _ROUTE = re.compile(
@@ -40,7 +40,10 @@ async def handle(
     if match["next"]:
         if method != "GET":
             return 405, list(_JSON), b"{}"
-        invocation = await env.next()
+        try:
+            invocation = await env.next()
+        except EnvironmentGone:
+            return 410, list(_JSON), orjson.dumps({"errorMessage": "environment is gone"})
         response_headers = [
             (b"content-type", b"application/json"),
             (b"lambda-runtime-aws-request-id", invocation.request_id.encode()),

@@ -21,11 +21,15 @@ from dataclasses import dataclass, field
 import orjson
 
 from cloudlet.gateway.errors import ServiceError
-from cloudlet.services.lambda_.runtime.processes import Launch, Launcher, kill
+from cloudlet.services.lambda_.runtime.processes import Launch, Launcher, LaunchFailure, kill
 
 log = logging.getLogger("cloudlet.lambda")
 INIT_TIMEOUT = 10.0  # seconds AWS allows an environment's init phase
 Key = tuple[str, str, str]  # (function ARN, version, revision)
+
+
+class EnvironmentGone(Exception):
+    """The environment was discarded while its runtime waited for work."""
 
 
 @dataclass
@@ -44,6 +48,7 @@ class Invocation:
     def finish(self, payload: bytes, error: str | None) -> None:
         if not self.done.done():
             self.done.set_result((payload, error))
+        self.fetched.set()  # an invocation that ends before it was fetched (init error)
 
 
 @dataclass
@@ -203,7 +208,7 @@ class Pool:
             os.close(env.log_fd)
             env.log_fd = -1
         if env.waiter is not None and not env.waiter.done():
-            env.waiter.cancel()
+            env.waiter.set_exception(EnvironmentGone())
         self.environments.pop(env.id, None)
 
     async def _reap(self) -> None:
@@ -288,7 +293,12 @@ class Pool:
         if env is None:
             self._check_capacity(function, reserved)
             stream = _log_stream_name(key[1])
-            env = await self._create(key, function, make_launch(stream), stream)
+            try:
+                env = await self._create(key, function, make_launch(stream), stream)
+            except LaunchFailure as failure:
+                dead = Environment(key, function, 0, stream)
+                dead.state = "dead"
+                return Outcome(failure.payload, "Unhandled", b"", 0.0, None, 0, dead)
         env.assign(invocation)
         started = time.monotonic()
         try:

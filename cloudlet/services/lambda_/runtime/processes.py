@@ -35,6 +35,14 @@ HERE = Path(__file__).parent
 AWS_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 
 
+class LaunchFailure(Exception):
+    """The environment cannot start; `payload` is the function error to answer with."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.payload = orjson.dumps({"errorType": error_type, "errorMessage": message})
+
+
 @dataclass(frozen=True)
 class Launch:
     """Everything needed to start one environment's process."""
@@ -216,7 +224,13 @@ class Launcher:
             heap = max(launch.memory_mb - 32, 32)
             command = [node, f"--max-old-space-size={heap}", str(HERE / "node_runtime.js")]
         else:
-            assert launch.bootstrap is not None
+            if launch.bootstrap is None:
+                task_root = launch.env.get("LAMBDA_TASK_ROOT", "")
+                opt = launch.env.get("CLOUDLET_OPT", "")
+                raise LaunchFailure(
+                    "Runtime.InvalidEntrypoint",
+                    f"Couldn't find valid bootstrap(s): [{task_root}/bootstrap {opt}/bootstrap]",
+                )
             command = [str(launch.bootstrap)]
         process = await asyncio.create_subprocess_exec(
             *command,
