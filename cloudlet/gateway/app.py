@@ -142,6 +142,7 @@ class Gateway:
             host=host,
             path=scope["path"],
             headers=headers,
+            access_key=creds.access_key,
         )
         raw = RawRequest(scope["method"], scope["path"], query, headers, body, request_id)
         service, adapter = self._route(raw, flat, creds.service or host_service)
@@ -242,7 +243,10 @@ class Gateway:
         if error.status is None:
             shape = model.shapes.get(error.code, {})
             error.status = shape.get("error", {}).get("httpStatusCode", 400)
-        return adapter.error(model, error, service.query_errors.get(error.code), raw)
+        # The wire code: a service's table (codes newer models dropped), else the one the
+        # model's error shape declares (IAM: NoSuchEntityException -> NoSuchEntity).
+        declared = model.shapes.get(error.code, {}).get("error", {}).get("code")
+        return adapter.error(model, error, service.query_errors.get(error.code, declared), raw)
 
     async def quiesce(self) -> None:
         """Release requests that are waiting on purpose, before shutting down."""

@@ -15,6 +15,8 @@ class RequestContext:
     base_url: str
     host: str
     path: str
+    access_key: str | None = None
+    """The access key that signed the request (header or presigned URL), if any."""
     service: str = ""
     operation: str = ""
     protocol: str = ""

@@ -13,7 +13,6 @@ from typing import ClassVar
 from cloudlet.config import Config
 from cloudlet.services.base import Operation, Service
 from cloudlet.services.iam import managed, role_policies, roles, versions
-from cloudlet.services.iam.errors import QUERY_CODES
 from cloudlet.services.iam.models import IamStore
 from cloudlet.store import Database
 
@@ -24,7 +23,6 @@ class IamService(Service):
     name = "iam"
     signing_name = "iam"
     protocols = ("query",)
-    query_errors = QUERY_CODES
     operations: ClassVar[dict[str, Operation]] = {
         "CreateRole": roles.create_role,
         "GetRole": roles.get_role,

@@ -2,26 +2,14 @@
 
 Operations raise `ServiceError(<shape name>, ...)`; the gateway takes the HTTP status
 from the shape's `httpStatusCode` (404 NoSuchEntity, 409 EntityAlreadyExists, ...) and
-the wire code from `QUERY_CODES` (IAM's codes drop the shape's "Exception" suffix).
+the wire code from the shape's declared `error.code` (IAM's codes drop the
+"Exception" suffix).
 Field validation errors (`ValidationError`) are not shapes in the model: always 400.
 """
 
 from __future__ import annotations
 
 from cloudlet.gateway.errors import ServiceError
-
-QUERY_CODES = {
-    "ConcurrentModificationException": "ConcurrentModification",
-    "DeleteConflictException": "DeleteConflict",
-    "EntityAlreadyExistsException": "EntityAlreadyExists",
-    "InvalidInputException": "InvalidInput",
-    "LimitExceededException": "LimitExceeded",
-    "MalformedPolicyDocumentException": "MalformedPolicyDocument",
-    "NoSuchEntityException": "NoSuchEntity",
-    "PolicyNotAttachableException": "PolicyNotAttachable",
-    "ServiceFailureException": "ServiceFailure",
-    "UnmodifiableEntityException": "UnmodifiableEntity",
-}
 
 
 def no_such_entity(message: str) -> ServiceError:

@@ -12,7 +12,6 @@ from typing import ClassVar
 from cloudlet.config import Config
 from cloudlet.services.base import Cloud, Operation, Service
 from cloudlet.services.sts import identity, roles
-from cloudlet.services.sts.errors import QUERY_CODES
 from cloudlet.services.sts.models import StsStore
 from cloudlet.store import Database
 
@@ -23,7 +22,6 @@ class StsService(Service):
     name = "sts"
     signing_name = "sts"
     protocols = ("query",)
-    query_errors = QUERY_CODES
     operations: ClassVar[dict[str, Operation]] = {
         "GetCallerIdentity": identity.get_caller_identity,
         "GetSessionToken": identity.get_session_token,

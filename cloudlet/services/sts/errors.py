@@ -5,16 +5,6 @@ from __future__ import annotations
 
 from cloudlet.gateway.errors import ServiceError
 
-QUERY_CODES = {
-    "ExpiredTokenException": "ExpiredTokenException",
-    "IDPCommunicationErrorException": "IDPCommunicationError",
-    "IDPRejectedClaimException": "IDPRejectedClaim",
-    "InvalidIdentityTokenException": "InvalidIdentityToken",
-    "MalformedPolicyDocumentException": "MalformedPolicyDocument",
-    "PackedPolicyTooLargeException": "PackedPolicyTooLarge",
-    "RegionDisabledException": "RegionDisabledException",
-}
-
 
 def access_denied(message: str) -> ServiceError:
     return ServiceError("AccessDenied", message, status=403)

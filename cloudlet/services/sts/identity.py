@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudlet.gateway.context import RequestContext
-from cloudlet.gateway.routing import credentials
 from cloudlet.services.iam import validation as v
 from cloudlet.services.sts.errors import access_denied
 from cloudlet.services.sts.models import (
@@ -39,7 +38,7 @@ class Caller:
 
 
 def caller(ctx: RequestContext, store: StsStore) -> Caller:
-    key = credentials(ctx.headers.get("authorization"), {}).access_key
+    key = ctx.access_key
     session = store.get(key) if key else None
     # A session of another account does not fit: the gateway files this request (and
     # everything else signed with that key) under ctx.account_id.
