@@ -503,3 +503,13 @@ def test_create_duplicate_function_conflicts(lam: Any) -> None:
         create(lam, "def handler(e, c): return 1\n", name=name, wait=False)
     assert info.value.response["Error"]["Code"] == "ResourceConflictException"
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+
+
+def test_client_context_reaches_the_handler(lam: Any) -> None:
+    source = (
+        "def handler(e, c):\n"
+        "    return {'custom': c.client_context.custom, 'identity': c.identity.cognito_identity_id}\n"
+    )
+    context = base64.b64encode(json.dumps({"custom": {"tenant": "t1"}}).encode()).decode()
+    result, _ = _invoke(lam, create(lam, source), ClientContext=context)
+    assert result == {"custom": {"tenant": "t1"}, "identity": None}

@@ -136,6 +136,22 @@ def _tail(resolved: Resolved, request_id: str, outcome: Outcome) -> str:
     return base64.b64encode(text[-TAIL_BYTES:]).decode()
 
 
+def _client_context(request: dict[str, Any]) -> str | None:
+    """X-Amz-Client-Context is base64 JSON; the runtime receives the JSON itself."""
+    encoded = request.get("ClientContext")
+    if not encoded:
+        return None
+    try:
+        text = base64.b64decode(encoded, validate=True).decode()
+        orjson.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        raise ServiceError(
+            "InvalidRequestContentException",
+            "Client context must be a valid Base64-encoded JSON object.",
+        ) from None
+    return text
+
+
 async def invoke(ctx: RequestContext, backend: Backend, request: dict[str, Any]) -> dict[str, Any]:
     ref = function_ref(ctx, request["FunctionName"], request.get("Qualifier"))
     fn = backend.store.get(ref.arn)
@@ -164,7 +180,7 @@ async def invoke(ctx: RequestContext, backend: Backend, request: dict[str, Any])
     payload = _payload(request, SYNC_PAYLOAD_LIMIT, "Invoke")
     _check_state(fn)
     request_id = str(uuid.uuid4())
-    outcome = await run(backend, resolved, payload, request_id, request.get("ClientContext"))
+    outcome = await run(backend, resolved, payload, request_id, _client_context(request))
     result: dict[str, Any] = {
         "StatusCode": 200,
         "Payload": outcome.payload,

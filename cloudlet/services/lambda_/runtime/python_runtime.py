@@ -17,6 +17,21 @@ import traceback
 from typing import Any
 
 
+class CognitoIdentity:
+    def __init__(self, identity: Any) -> None:
+        identity = identity if isinstance(identity, dict) else {}
+        self.cognito_identity_id = identity.get("cognitoIdentityId")
+        self.cognito_identity_pool_id = identity.get("cognitoIdentityPoolId")
+
+
+class ClientContext:
+    def __init__(self, context: Any) -> None:
+        context = context if isinstance(context, dict) else {}
+        self.client = context.get("client")
+        self.custom = context.get("custom")
+        self.env = context.get("env")
+
+
 class LambdaContext:
     """The context object Python handlers receive, with every attribute AWS provides."""
 
@@ -30,8 +45,9 @@ class LambdaContext:
         self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
         self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
         self._deadline_ms = int(headers.get("lambda-runtime-deadline-ms", "0"))
-        self.identity = _parse(headers.get("lambda-runtime-cognito-identity"))
-        self.client_context = _parse(headers.get("lambda-runtime-client-context"))
+        self.identity = CognitoIdentity(_parse(headers.get("lambda-runtime-cognito-identity")))
+        context = _parse(headers.get("lambda-runtime-client-context"))
+        self.client_context = ClientContext(context) if context is not None else None
         self.tenant_id = headers.get("lambda-runtime-aws-tenant-id")
 
     def get_remaining_time_in_millis(self) -> int:
