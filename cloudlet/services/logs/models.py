@@ -256,18 +256,15 @@ class LogsStore:
         forward: bool,
         limit: int,
     ) -> list[Row]:
-        """Events of one stream with start <= timestamp < end, strictly after (forward) or
-        before the (timestamp, id) cursor, nearest first."""
-        if forward:
-            where, order = "(timestamp, id) > (?, ?)", "timestamp, id"
-        else:
-            where, order = "(timestamp, id) < (?, ?)", "timestamp DESC, id DESC"
-        return self.db.all(
-            "SELECT id, timestamp, ingestion, message FROM logs_events WHERE group_id = ? "
-            f"AND stream_id = ? AND timestamp >= ? AND timestamp < ? AND {where} "
-            f"ORDER BY {order} LIMIT ?",
-            (group_id, stream_id, start, end, *cursor, limit),
+        """Events (id, timestamp, ingestion, message) of one stream with start <= timestamp
+        < end, strictly after (forward) or before the (timestamp, id) cursor, nearest
+        first."""
+        scan = _Scan(
+            "id, timestamp, ingestion, message",
+            "group_id = ? AND stream_id = ?",
+            [group_id, stream_id],
         )
+        return scan.run(self.db, cursor, start, end - 1, forward, limit)
 
     def group_events(
         self,
@@ -279,17 +276,18 @@ class LogsStore:
         terms: tuple[str, ...],
         limit: int,
     ) -> list[Row]:
-        """Events of a group with start <= timestamp <= end after the cursor, in time
-        order; `streams` is an extra SQL condition on stream_id with its parameters;
-        `terms` are substrings every row must contain (a pattern's required terms)."""
+        """Events (id, stream_id, timestamp, ingestion, message) of a group with start <=
+        timestamp <= end after the cursor, in time order; `streams` is an extra SQL
+        condition on stream_id with its parameters; `terms` are substrings every row must
+        contain (a filter pattern's required terms)."""
         clause, params = streams
         contains = "".join(" AND instr(message, ?) > 0" for _ in terms)
-        return self.db.all(
-            "SELECT id, stream_id, timestamp, ingestion, message FROM logs_events "
-            f"WHERE group_id = ?{clause} AND timestamp >= ? AND timestamp <= ? "
-            f"AND (timestamp, id) > (?, ?){contains} ORDER BY timestamp, id LIMIT ?",
-            (group_id, *params, start, end, *cursor, *terms, limit),
+        scan = _Scan(
+            "id, stream_id, timestamp, ingestion, message",
+            f"group_id = ?{clause}{contains}",
+            [group_id, *params, *terms],
         )
+        return scan.run(self.db, cursor, start, end, True, limit)
 
     def expire(self, group_id: int, cutoff: int) -> int:
         """Delete the group's events stamped before `cutoff`; return how many went."""
@@ -309,3 +307,41 @@ class LogsStore:
                 [(row[1], row[0]) for row in freed],
             )
         return sum(int(row[2]) for row in freed)
+
+
+@dataclass
+class _Scan:
+    """A keyset page over events in (timestamp, id) order.
+
+    SQLite does not seek an index on a (timestamp, rowid) row value, so "after (t, i)"
+    is asked as two index ranges: timestamp = t AND id > i, then timestamp > t. A page
+    then costs the same wherever it starts, even among events sharing a timestamp (all
+    lines of one Lambda invocation do)."""
+
+    columns: str
+    where: str
+    params: list[object]
+
+    def run(
+        self, db: Database, cursor: tuple[int, int], low: int, high: int, forward: bool, limit: int
+    ) -> list[Row]:
+        ts, row_id = cursor
+        sign, order = (">", "") if forward else ("<", " DESC")
+        base = f"SELECT {self.columns} FROM logs_events WHERE {self.where}"
+        rows: list[Row] = []
+        if low <= ts <= high:
+            rows = db.all(
+                f"{base} AND timestamp = ? AND id {sign} ? ORDER BY id{order} LIMIT ?",
+                [*self.params, ts, row_id, limit],
+            )
+        if forward:
+            low = max(low, ts + 1)
+        else:
+            high = min(high, ts - 1)
+        if len(rows) < limit and low <= high:
+            rows += db.all(
+                f"{base} AND timestamp >= ? AND timestamp <= ? "
+                f"ORDER BY timestamp{order}, id{order} LIMIT ?",
+                [*self.params, low, high, limit - len(rows)],
+            )
+        return rows

@@ -288,10 +288,10 @@ class Pool:
         make_launch: Callable[[str], Launch],
         invocation: Invocation,
     ) -> Outcome:
+        self._check_capacity(function, reserved)  # a warm environment counts as much as a new one
         env = self._idle(key)
         cold = env is None
         if env is None:
-            self._check_capacity(function, reserved)
             stream = _log_stream_name(key[1])
             try:
                 env = await self._create(key, function, make_launch(stream), stream)
