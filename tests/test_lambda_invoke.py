@@ -513,3 +513,32 @@ def test_client_context_reaches_the_handler(lam: Any) -> None:
     context = base64.b64encode(json.dumps({"custom": {"tenant": "t1"}}).encode()).decode()
     result, _ = _invoke(lam, create(lam, source), ClientContext=context)
     assert result == {"custom": {"tenant": "t1"}, "identity": None}
+
+
+def test_invocation_logs_reach_cloudwatch_logs(lam: Any, endpoint: str) -> None:
+    logs = make_client("logs", endpoint)
+    source = (
+        "import json\n"
+        "def handler(e, c):\n"
+        "    print(json.dumps({'level': 'ERROR', 'msg': 'disk full'}))\n"
+        "    print('plain info line')\n"
+        "    return 1\n"
+    )
+    name = create(lam, source)
+    _invoke(lam, name)
+    group = f"/aws/lambda/{name}"
+
+    def found(pattern: str) -> list[str]:
+        try:
+            events = logs.filter_log_events(logGroupName=group, filterPattern=pattern)["events"]
+        except ClientError:
+            return []
+        return [event["message"] for event in events]
+
+    errors = _wait(lambda: found('{ $.level = "ERROR" }'))
+    assert errors == ['{"level": "ERROR", "msg": "disk full"}']
+    assert any(m.startswith("REPORT RequestId: ") for m in _wait(lambda: found("REPORT")))
+    # Deleting the group does not lose later invocations' logs: it is made again.
+    logs.delete_log_group(logGroupName=group)
+    _invoke(lam, name)
+    assert _wait(lambda: found("plain"))

@@ -64,7 +64,9 @@ def _camel(path: str) -> str:
 
 
 def _constraint_error(value: Any, path: str, rule: str) -> ValidationError:
-    shown = "null" if value is None else value
+    shown = "null" if value is None else str(value)
+    if len(shown) > 256:  # a 10,000-item list would make a megabyte of message
+        shown = shown[:256] + "..."
     return ValidationError(
         "ValidationException",
         f"1 validation error detected: Value '{shown}' at '{_camel(path)}' failed to satisfy "

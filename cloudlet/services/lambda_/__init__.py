@@ -13,7 +13,16 @@ from typing import ClassVar
 from cloudlet.config import Config
 from cloudlet.gateway.protocol.wire import Response
 from cloudlet.services.base import Operation, Service
-from cloudlet.services.lambda_ import functions, invoke
+from cloudlet.services.lambda_ import (
+    concurrency,
+    eventconfig,
+    functions,
+    invoke,
+    layers,
+    permissions,
+    tags,
+    versions,
+)
 from cloudlet.services.lambda_.asyncjobs import AsyncWorker
 from cloudlet.services.lambda_.backend import Backend, Settings
 from cloudlet.services.lambda_.code import CodeStore
@@ -40,6 +49,41 @@ class LambdaService(Service):
         "UpdateFunctionConfiguration": functions.update_function_configuration,
         "DeleteFunction": functions.delete_function,
         "Invoke": invoke.invoke,
+        "PublishVersion": versions.publish_version,
+        "ListVersionsByFunction": versions.list_versions_by_function,
+        "CreateAlias": versions.create_alias,
+        "GetAlias": versions.get_alias,
+        "UpdateAlias": versions.update_alias,
+        "DeleteAlias": versions.delete_alias,
+        "ListAliases": versions.list_aliases,
+        "PublishLayerVersion": layers.publish_layer_version,
+        "GetLayerVersion": layers.get_layer_version,
+        "GetLayerVersionByArn": layers.get_layer_version_by_arn,
+        "ListLayers": layers.list_layers,
+        "ListLayerVersions": layers.list_layer_versions,
+        "DeleteLayerVersion": layers.delete_layer_version,
+        "AddLayerVersionPermission": layers.add_layer_version_permission,
+        "RemoveLayerVersionPermission": layers.remove_layer_version_permission,
+        "GetLayerVersionPolicy": layers.get_layer_version_policy,
+        "AddPermission": permissions.add_permission,
+        "RemovePermission": permissions.remove_permission,
+        "GetPolicy": permissions.get_policy,
+        "TagResource": tags.tag_resource,
+        "UntagResource": tags.untag_resource,
+        "ListTags": tags.list_tags,
+        "PutFunctionConcurrency": concurrency.put_function_concurrency,
+        "GetFunctionConcurrency": concurrency.get_function_concurrency,
+        "DeleteFunctionConcurrency": concurrency.delete_function_concurrency,
+        "PutProvisionedConcurrencyConfig": concurrency.put_provisioned_concurrency_config,
+        "GetProvisionedConcurrencyConfig": concurrency.get_provisioned_concurrency_config,
+        "DeleteProvisionedConcurrencyConfig": concurrency.delete_provisioned_concurrency_config,
+        "ListProvisionedConcurrencyConfigs": concurrency.list_provisioned_concurrency_configs,
+        "GetAccountSettings": concurrency.get_account_settings,
+        "PutFunctionEventInvokeConfig": eventconfig.put_function_event_invoke_config,
+        "UpdateFunctionEventInvokeConfig": eventconfig.update_function_event_invoke_config,
+        "GetFunctionEventInvokeConfig": eventconfig.get_function_event_invoke_config,
+        "DeleteFunctionEventInvokeConfig": eventconfig.delete_function_event_invoke_config,
+        "ListFunctionEventInvokeConfigs": eventconfig.list_function_event_invoke_configs,
     }
 
     def __init__(self, db: Database, config: Config) -> None:

@@ -30,7 +30,7 @@ def layer_refs(backend: Backend, arns: list[str]) -> list[dict[str, Any]]:
     for arn in arns:
         base, _, version = arn.rpartition(":")
         layer = backend.store.layer(base, int(version)) if version.isdigit() else None
-        if layer is None:
+        if layer is None or layer[0].get("Deleted"):  # see layers.py: deletion marks it
             raise cfg.invalid(f"Layer version {arn} does not exist.")
         found.append({"Arn": arn, "CodeSize": layer[0].get("Content", {}).get("CodeSize", 0)})
     return found

@@ -236,6 +236,12 @@ class LambdaStore:
         )
         return value or 0
 
+    def set_layer_config(self, arn: str, version: int, config: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE lambda_layers SET config = ? WHERE arn = ? AND version = ?",
+            (_dump(config), arn, version),
+        )
+
     def set_layer_policy(self, arn: str, version: int, policy: dict[str, Any] | None) -> None:
         self.db.execute(
             "UPDATE lambda_layers SET policy = ? WHERE arn = ? AND version = ?",

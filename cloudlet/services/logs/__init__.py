@@ -29,6 +29,7 @@ class LogsService(Service):
     name = "logs"
     signing_name = "logs"
     protocols = ("json",)
+    validation_error = "InvalidParameterException"
     operations: ClassVar[dict[str, Operation]] = {
         "CreateLogGroup": groups.create_log_group,
         "DeleteLogGroup": groups.delete_log_group,
