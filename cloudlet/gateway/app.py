@@ -238,8 +238,8 @@ class Gateway:
         service: Service, adapter: Adapter, raw: RawRequest, error: ServiceError
     ) -> Response:
         model = service.model_for(adapter.name)
-        if isinstance(error, ValidationError) and error.code == "ValidationException":
-            error.code = service.validation_error
+        if isinstance(error, ValidationError):
+            error = service.validation(error)
         if error.status is None:
             shape = model.shapes.get(error.code, {})
             error.status = shape.get("error", {}).get("httpStatusCode", 400)

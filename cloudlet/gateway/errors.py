@@ -28,10 +28,18 @@ class ServiceError(Exception):
 
 
 class ValidationError(ServiceError):
-    """The request does not fit the operation's input shape (a client error)."""
+    """The request does not fit the operation's input shape (a client error).
 
-    def __init__(self, code: str, message: str) -> None:
+    `kind` says how ("missing", "type", "constraint", "malformed") and `path` where, so
+    a service can restate it in its own words (`Service.validation`)."""
+
+    def __init__(
+        self, code: str, message: str, kind: str = "malformed", path: str = "", detail: str = ""
+    ) -> None:
         super().__init__(code, message, 400)
+        self.kind = kind
+        self.path = path
+        self.detail = detail
 
 
 def invalid_parameter(message: str) -> ServiceError:

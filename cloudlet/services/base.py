@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Protocol
 
 from cloudlet.config import Config
 from cloudlet.gateway.context import RequestContext
+from cloudlet.gateway.errors import ServiceError, ValidationError
 from cloudlet.gateway.protocol import ServiceModel, load_service_model
 from cloudlet.gateway.protocol.wire import RawRequest, Response
 from cloudlet.store import Database
@@ -53,6 +54,8 @@ class Service:
     """Merged into the model for the query protocol only (member names it needs)."""
     query_errors: ClassVar[dict[str, str]] = {}
     """Error shape name -> query-protocol code, for awsQueryCompatible services."""
+    model_constraints: ClassVar[bool] = True
+    """Enforce the model's min/max/pattern/enum traits in the gateway."""
     validation_error: ClassVar[str] = "ValidationException"
     """The code this service answers model-constraint violations with (CloudWatch Logs
     says InvalidParameterException where most json services say ValidationException)."""
@@ -68,13 +71,17 @@ class Service:
 
     @cached_property
     def model(self) -> ServiceModel:
-        return load_service_model(self.name)
+        model = load_service_model(self.name)
+        model.check_constraints = self.model_constraints
+        return model
 
     @cached_property
     def query_model(self) -> ServiceModel:
         if self.query_overlay is None:
             return self.model
-        return load_service_model(self.name, self.query_overlay)
+        model = load_service_model(self.name, self.query_overlay)
+        model.check_constraints = self.model_constraints
+        return model
 
     def model_for(self, protocol: str) -> ServiceModel:
         return self.query_model if protocol == "query" else self.model
@@ -84,6 +91,12 @@ class Service:
     ) -> Response:
         """Answer a request under `internal_prefix`."""
         raise NotImplementedError
+
+    def validation(self, error: ValidationError) -> ServiceError:
+        """Restate a request that does not fit the model in this service's words."""
+        if error.code == "ValidationException":
+            error.code = self.validation_error
+        return error
 
     def prepare_query(self, raw: RawRequest) -> None:
         """Adjust `raw.params` of a query request before parsing (old clients' quirks)."""

@@ -1,10 +1,10 @@
 """Walks a value against a botocore shape: type checks, required members, and the
 conversions every protocol shares (blobs to bytes, timestamps to epoch seconds).
 
-Which error code a violation gets depends on the service's protocol family, decided
-once in `violation`: query services (and json services that are awsQueryCompatible)
-answer MissingParameter / InvalidParameterValue; json services answer
-ValidationException / SerializationException, as AWS does.
+Violations are raised in the words most AWS services use (ValidationException,
+"1 validation error detected: ...", or SerializationException for a wrong type); a
+service with other words restates them (`Service.validation`: SQS says MissingParameter
+and InvalidParameterValue, CloudWatch Logs InvalidParameterException).
 """
 
 from __future__ import annotations
@@ -21,34 +21,19 @@ from cloudlet.gateway.protocol.model import ServiceModel, Shape
 
 
 def violation(model: ServiceModel, kind: str, path: str, detail: str = "") -> ValidationError:
-    queryish = model.query_compatible or model.metadata.get("protocol") == "query"
     if kind == "missing":
-        if queryish:
-            return ValidationError(
-                "MissingParameter", f"The request must contain the parameter {path}."
-            )
         return ValidationError(
             "ValidationException",
-            f"1 validation error detected: Value null at '{path}' failed to satisfy "
+            f"1 validation error detected: Value null at '{_camel(path)}' failed to satisfy "
             "constraint: Member must not be null",
+            kind,
+            path,
         )
-    if queryish:
-        return ValidationError(
-            "InvalidParameterValue", f"Value for parameter {path} is invalid. Reason: {detail}."
-        )
-    return ValidationError("SerializationException", f"{detail} at '{path}'")
+    return ValidationError("SerializationException", f"{detail} at '{path}'", kind, path, detail)
 
 
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
-
-
-def _constrained(model: ServiceModel) -> bool:
-    """json and rest services enforce the model's min/max/pattern traits themselves (the
-    ValidationException every such service sends); query services validate in their own
-    words, so there the service checks."""
-    queryish = model.query_compatible or model.metadata.get("protocol") == "query"
-    return not queryish
 
 
 @lru_cache(maxsize=512)
@@ -63,51 +48,50 @@ def _camel(path: str) -> str:
     return ".".join(p[:1].lower() + p[1:] for p in path.split("."))
 
 
-def _constraint_error(value: Any, path: str, rule: str) -> ValidationError:
+def _shown(value: Any) -> str:
     shown = "null" if value is None else str(value)
     if len(shown) > 256:  # a 10,000-item list would make a megabyte of message
         shown = shown[:256] + "..."
-    return ValidationError(
-        "ValidationException",
-        f"1 validation error detected: Value '{shown}' at '{_camel(path)}' failed to satisfy "
-        f"constraint: {rule}",
-    )
+    return shown
 
 
-def _check_constraints(shape: Shape, kind: str, value: Any, path: str) -> None:
+def _constraint_rules(shape: Shape, kind: str, value: Any) -> list[str]:
+    """The model traits `value` breaks, in AWS's words."""
+    rules = []
     low, high = shape.get("min"), shape.get("max")
     if kind in ("string", "list", "map", "blob"):
         size = len(value)
-        noun = "length" if kind in ("string", "blob") else "length"
         if low is not None and size < low:
-            raise _constraint_error(
-                value, path, f"Member must have {noun} greater than or equal to {low}"
-            )
+            rules.append(f"Member must have length greater than or equal to {low}")
         if high is not None and size > high:
-            raise _constraint_error(
-                value, path, f"Member must have {noun} less than or equal to {high}"
-            )
+            rules.append(f"Member must have length less than or equal to {high}")
         if kind == "string" and "pattern" in shape:
             compiled = _pattern(shape["pattern"])
             if compiled is not None and compiled.fullmatch(value) is None:
-                raise _constraint_error(
-                    value,
-                    path,
-                    f"Member must satisfy regular expression pattern: {shape['pattern']}",
-                )
+                rules.append(f"Member must satisfy regular expression pattern: {shape['pattern']}")
         if kind == "string" and "enum" in shape and value not in shape["enum"]:
-            raise _constraint_error(
-                value, path, f"Member must satisfy enum value set: [{', '.join(shape['enum'])}]"
-            )
+            rules.append(f"Member must satisfy enum value set: [{', '.join(shape['enum'])}]")
     elif kind in ("integer", "long", "float", "double"):
         if low is not None and value < low:
-            raise _constraint_error(
-                value, path, f"Member must have value greater than or equal to {low}"
-            )
+            rules.append(f"Member must have value greater than or equal to {low}")
         if high is not None and value > high:
-            raise _constraint_error(
-                value, path, f"Member must have value less than or equal to {high}"
-            )
+            rules.append(f"Member must have value less than or equal to {high}")
+    return rules
+
+
+Problem = tuple[str, str, str, str]  # (kind, path, text, rule)
+
+
+def _raise_problems(problems: list[Problem]) -> None:
+    """All the violations at once, as AWS reports them: "2 validation errors detected:
+    ...; ...". The first one's kind and path are kept for services that restate it."""
+    if not problems:
+        return
+    count = len(problems)
+    noun = "error" if count == 1 else "errors"
+    message = f"{count} validation {noun} detected: " + "; ".join(p[2] for p in problems)
+    kind, path, _, rule = problems[0]
+    raise ValidationError("ValidationException", message, kind, path, rule)
 
 
 def parse_timestamp(value: Any) -> float:
@@ -126,43 +110,75 @@ def wire_name(name: str, ref: dict[str, Any]) -> str:
     return name if "location" in ref else ref.get("locationName", name)
 
 
-def check(model: ServiceModel, shape: Shape, value: Any, path: str, wire: bool = False) -> Any:
+def check(
+    model: ServiceModel,
+    shape: Shape,
+    value: Any,
+    path: str,
+    wire: bool = False,
+    problems: list[Problem] | None = None,
+) -> Any:
     """Return `value` converted to its Python form, keyed by member names, or raise a
-    ValidationError. `wire`: the structures' keys are wire names (JSON bodies)."""
+    ValidationError. `wire`: the structures' keys are wire names (JSON bodies).
+    Missing members and broken constraints are gathered and reported together; a value
+    of the wrong type stops the walk at once."""
+    if problems is None:
+        gathered: list[Problem] = []
+        out = check(model, shape, value, path, wire, gathered)
+        _raise_problems(gathered)
+        return out
     kind = shape["type"]
     if kind == "structure":
         if not isinstance(value, dict):
             raise violation(model, "type", path, "expected an object")
         required = shape.get("required", ())
-        out: dict[str, Any] = {}
+        out_struct: dict[str, Any] = {}
         for name, ref in shape.get("members", {}).items():
             key = wire_name(name, ref) if wire else name
             item = value.get(key)  # members AWS does not know are ignored, as AWS does
+            where = _join(path, key)
             if item is None:
                 if name in required:
-                    raise violation(model, "missing", _join(path, key))
+                    text = f"Value null at '{_camel(where)}' failed to satisfy constraint: Member must not be null"
+                    problems.append(("missing", where, text, "Member must not be null"))
                 continue
-            out[name] = check(model, model.shapes[ref["shape"]], item, _join(path, key), wire)
-        return out
-    value = _typed(model, shape, kind, value, path, wire)
-    if _constrained(model):
-        _check_constraints(shape, kind, value, path)
+            out_struct[name] = check(model, model.shapes[ref["shape"]], item, where, wire, problems)
+        return out_struct
+    value = _typed(model, shape, kind, value, path, wire, problems)
+    if model.check_constraints:
+        for rule in _constraint_rules(shape, kind, value):
+            # AWS names scalar values in the message, not lists or maps.
+            shown = "" if kind in ("list", "map") else f" '{_shown(value)}'"
+            text = f"Value{shown} at '{_camel(path)}' failed to satisfy constraint: {rule}"
+            problems.append(("constraint", path, text, rule))
     return value
 
 
-def _typed(model: ServiceModel, shape: Shape, kind: str, value: Any, path: str, wire: bool) -> Any:
+def _typed(
+    model: ServiceModel,
+    shape: Shape,
+    kind: str,
+    value: Any,
+    path: str,
+    wire: bool,
+    problems: list[Problem],
+) -> Any:
     if kind == "list":
         if not isinstance(value, list):
             raise violation(model, "type", path, "expected a list")
         member = model.shapes[shape["member"]["shape"]]
-        return [check(model, member, v, f"{path}.{i + 1}", wire) for i, v in enumerate(value)]
+        return [
+            check(model, member, v, f"{path}.{i + 1}", wire, problems) for i, v in enumerate(value)
+        ]
     if kind == "map":
         if not isinstance(value, dict):
             raise violation(model, "type", path, "expected a map")
         key_shape = model.shapes[shape["key"]["shape"]]
         val_shape = model.shapes[shape["value"]["shape"]]
         return {
-            check(model, key_shape, k, path): check(model, val_shape, v, _join(path, str(k)), wire)
+            check(model, key_shape, k, path, wire, problems): check(
+                model, val_shape, v, _join(path, str(k)), wire, problems
+            )
             for k, v in value.items()
         }
     return _scalar(model, kind, value, path)

@@ -75,6 +75,7 @@ class ServiceModel:
     metadata: dict[str, Any]
     shapes: dict[str, Shape]
     operations: dict[str, OperationModel] = field(default_factory=dict)
+    check_constraints: bool = True
 
     @property
     def target_prefix(self) -> str | None:

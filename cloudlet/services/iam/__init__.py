@@ -23,6 +23,8 @@ class IamService(Service):
     name = "iam"
     signing_name = "iam"
     protocols = ("query",)
+    validation_error = "ValidationError"
+    model_constraints = False  # validation.py checks them, with IAM's query-style paths
     operations: ClassVar[dict[str, Operation]] = {
         "CreateRole": roles.create_role,
         "GetRole": roles.get_role,

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import orjson
 
 from cloudlet.config import Config
+from cloudlet.gateway.errors import ServiceError, ValidationError
 from cloudlet.gateway.protocol.wire import RawRequest
 from cloudlet.services.base import Operation, Service
 from cloudlet.services.sqs import messages, moves, queues
@@ -35,6 +36,7 @@ class SqsService(Service):
         (Path(__file__).parent / "query_overlay.json").read_bytes()
     )
     query_errors = QUERY_CODES
+    model_constraints = False  # SQS checks its limits itself, in its own words
     operations: ClassVar[dict[str, Operation]] = {
         "CreateQueue": queues.create_queue,
         "GetQueueUrl": queues.get_queue_url,
@@ -66,6 +68,20 @@ class SqsService(Service):
         self.store = SqsStore(db)
         self._mover = moves.MoveWorker(self.store)
         self._sweeper: asyncio.Task[None] | None = None
+
+    def validation(self, error: ValidationError) -> ServiceError:
+        # SQS speaks the query protocol's words, on both protocols.
+        if error.kind == "missing":
+            name = error.path.rsplit(".", 1)[-1]
+            return ServiceError(
+                "MissingParameter", f"The request must contain the parameter {name}."
+            )
+        if error.kind in ("type", "constraint"):
+            return ServiceError(
+                "InvalidParameterValue",
+                f"Value for parameter {error.path} is invalid. Reason: {error.detail}.",
+            )
+        return error
 
     def prepare_query(self, raw: RawRequest) -> None:
         # Query clients may name the queue by posting to its URL instead of a QueueUrl.

@@ -22,6 +22,8 @@ class StsService(Service):
     name = "sts"
     signing_name = "sts"
     protocols = ("query",)
+    validation_error = "ValidationError"
+    model_constraints = False  # validation.py checks them, with IAM's query-style paths
     operations: ClassVar[dict[str, Operation]] = {
         "GetCallerIdentity": identity.get_caller_identity,
         "GetSessionToken": identity.get_session_token,
