@@ -292,6 +292,12 @@ def test_layer_versions(lam: Any) -> None:
         )
     with fails("InvalidParameterValueException", 400, "Could not unzip"):
         lam.publish_layer_version(LayerName=layer, Content={"ZipFile": b"not a zip"})
+    # Another account's layer can be read by ARN, but not changed.
+    foreign = f"arn:aws:lambda:{REGION}:111122223333:layer:{layer}"
+    with fails("AccessDeniedException", 403, "lambda:PublishLayerVersion"):
+        lam.publish_layer_version(LayerName=foreign, Content={"ZipFile": content})
+    with fails("ResourceNotFoundException", 404):
+        lam.get_layer_version(LayerName=foreign, VersionNumber=1)
 
 
 def test_layer_version_policy(lam: Any) -> None:
@@ -476,6 +482,11 @@ def test_function_policy(lam: Any, versioned: str) -> None:
     with fails("ResourceNotFoundException", 404, "No policy is associated"):
         lam.remove_permission(FunctionName=versioned, StatementId="acct")
     assert lam.get_policy(FunctionName=f"{versioned}:live")["Policy"]
+    # An alias's policy goes with the alias.
+    lam.delete_alias(FunctionName=versioned, Name="live")
+    lam.create_alias(FunctionName=versioned, Name="live", FunctionVersion="2")
+    with fails("ResourceNotFoundException", 404):
+        lam.get_policy(FunctionName=versioned, Qualifier="live")
 
 
 # -- tags -------------------------------------------------------------------------------

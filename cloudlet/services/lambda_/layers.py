@@ -49,6 +49,20 @@ def _layer_arn(ctx: RequestContext, name_or_arn: str) -> tuple[str, str, str, st
     return arn, match["name"], match["account"], match["region"]
 
 
+def _own_layer_arn(ctx: RequestContext, name_or_arn: str) -> tuple[str, str]:
+    """(layer ARN, name) for a change, which only the layer's own account may make here:
+    cloudlet records layer policies but has no cross-account grants to check them by."""
+    arn, name, account, region = _layer_arn(ctx, name_or_arn)
+    if (account, region) != (ctx.account_id, ctx.region):
+        raise ServiceError(
+            "AccessDeniedException",
+            f"User: arn:aws:iam::{ctx.account_id}:root is not authorized to perform: "
+            f"lambda:{ctx.operation} on resource: {arn}",
+            status=403,
+        )
+    return arn, name
+
+
 def _content_bytes(content: dict[str, Any]) -> bytes:
     if "ZipFile" in content:
         data: bytes = content["ZipFile"]
@@ -82,7 +96,7 @@ def _version(
 def publish_layer_version(
     ctx: RequestContext, backend: Backend, request: dict[str, Any]
 ) -> dict[str, Any]:
-    arn, name, account, region = _layer_arn(ctx, request["LayerName"])
+    arn, name = _own_layer_arn(ctx, request["LayerName"])
     code, sha, size = backend.code.put(_content_bytes(request["Content"]))
     with backend.store.db.transaction():
         version = backend.store.last_layer_version(arn) + 1
@@ -97,7 +111,7 @@ def publish_layer_version(
         for key in ("CompatibleRuntimes", "LicenseInfo", "CompatibleArchitectures"):
             if key in request:
                 config[key] = request[key]
-        backend.store.put_layer(arn, version, account, region, name, config, code)
+        backend.store.put_layer(arn, version, ctx.account_id, ctx.region, name, config, code)
     return _with_location(backend, config, code)
 
 
@@ -168,7 +182,7 @@ def list_layer_versions(
 def delete_layer_version(
     ctx: RequestContext, backend: Backend, request: dict[str, Any]
 ) -> dict[str, Any]:
-    arn = _layer_arn(ctx, request["LayerName"])[0]
+    arn = _own_layer_arn(ctx, request["LayerName"])[0]
     version = request["VersionNumber"]
     if version < 1:
         raise cfg.invalid("Layer Version Cannot be less than 1")
@@ -182,10 +196,11 @@ def delete_layer_version(
 
 
 def _policy_target(
-    ctx: RequestContext, backend: Backend, request: dict[str, Any]
+    ctx: RequestContext, backend: Backend, request: dict[str, Any], change: bool = True
 ) -> tuple[str, int, str, dict[str, Any] | None]:
     """(layer ARN, version, layer version ARN, policy) or ResourceNotFoundException."""
-    arn = _layer_arn(ctx, request["LayerName"])[0]
+    name = request["LayerName"]
+    arn = _own_layer_arn(ctx, name)[0] if change else _layer_arn(ctx, name)[0]
     version: int = request["VersionNumber"]
     found = _version(backend, arn, version)
     if found is None:
@@ -244,7 +259,7 @@ def remove_layer_version_permission(
 def get_layer_version_policy(
     ctx: RequestContext, backend: Backend, request: dict[str, Any]
 ) -> dict[str, Any]:
-    _, _, _, policy = _policy_target(ctx, backend, request)
+    _, _, _, policy = _policy_target(ctx, backend, request, change=False)
     if policy is None:
         raise ServiceError(
             "ResourceNotFoundException", "No policy is associated with the given resource."

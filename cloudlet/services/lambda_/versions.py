@@ -198,11 +198,16 @@ def update_alias(ctx: RequestContext, backend: Backend, request: dict[str, Any])
 def delete_alias(ctx: RequestContext, backend: Backend, request: dict[str, Any]) -> dict[str, Any]:
     fn = get_function_or_404(backend, ctx, request["FunctionName"])
     name = request["Name"]
-    # AWS answers 204 for an alias that does not exist.
+    # AWS answers 204 for an alias that does not exist. What was set up for the alias
+    # (settings, its resource-based policy) goes with it: a new alias of the same name
+    # starts afresh.
     with backend.store.db.transaction():
         backend.store.delete_alias(fn.arn, name)
-        for kind in ("event-invoke", "provisioned"):  # settings made for the alias go with it
+        for kind in ("event-invoke", "provisioned"):
             backend.store.delete_setting(fn.arn, kind, name)
+        if fn.policy and name in fn.policy:
+            fn.policy = {k: v for k, v in fn.policy.items() if k != name} or None
+            backend.store.put(fn)
     return {}
 
 
