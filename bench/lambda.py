@@ -61,8 +61,6 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-
-# The shared machinery of bench/sqs.py: paths, spawning and stopping servers, tables.
 from sqs import (
     HOST,
     REGION,
@@ -83,6 +81,10 @@ from sqs import (
     stop,
     table,
 )
+
+# The shared machinery of bench/sqs.py: paths, spawning and stopping servers, tables.
+from sqs import TARGETS as SQS_TARGETS
+from sqs import ensure_venv as sqs_ensure_venv
 
 ROLE = "arn:aws:iam::000000000000:role/r"
 RUNTIME = "python3.12"
@@ -201,6 +203,7 @@ NOT_RUN = {
 def ensure_venv(target: LambdaTarget) -> None:
     """Create bench/.venvs/<venv> and install the target's packages on first use."""
     if target.venv is None:
+        sqs_ensure_venv(SQS_TARGETS["cloudlet"])  # cloudlet's own venv, reinstalled each run
         return
     venv = VENVS_DIR / target.venv
     marker = venv / ".installed"

@@ -1,10 +1,11 @@
 """SQS benchmark: cloudlet against moto's server and MiniStack, in the same run.
 
-Every target is a real server process on a free port on 127.0.0.1. cloudlet runs from
-this repository with its durable store on (``--data-dir`` in a temporary directory);
-each peer runs from its own throwaway virtualenv under ``bench/.venvs/<peer>``, created
-with ``python -m venv`` + ``pip install`` on first use, so its pins never touch
-cloudlet's environment.
+Every target is a real server process on a free port on 127.0.0.1, each installed in a
+throwaway virtualenv of its own under ``bench/.venvs/<name>`` (created with
+``python -m venv`` + ``pip install`` on first use), so nobody's pins touch anybody
+else's and all pay the same interpreter start-up. cloudlet is installed from this
+repository (not editable), reinstalled on every run, with its durable store on
+(``--data-dir`` in a temporary directory).
 
 For each target the benchmark measures:
 
@@ -141,7 +142,7 @@ def cloudlet_command(port: int, tmp: Path) -> list[str]:
     data_dir = tmp / "data"
     data_dir.mkdir(exist_ok=True)
     return [
-        sys.executable,
+        str(venv_bin("cloudlet", "python")),
         "-m",
         "cloudlet",
         "up",
@@ -172,7 +173,7 @@ def no_env(port: int, tmp: Path) -> dict[str, str]:
 
 
 TARGETS: dict[str, Target] = {
-    "cloudlet": Target("cloudlet", None, cloudlet_command, no_env),
+    "cloudlet": Target("cloudlet", str(REPO_ROOT), cloudlet_command, no_env),
     "moto": Target("moto", "moto[server]", moto_command, no_env),
     "ministack": Target("ministack", "ministack", ministack_command, ministack_env),
 }
@@ -185,6 +186,11 @@ def ensure_venv(target: Target) -> None:
     venv = VENVS_DIR / target.name
     marker = venv / ".installed"
     if marker.exists():
+        if target.name == "cloudlet":
+            # Like the peers, cloudlet runs installed (not editable) in a venv of its own;
+            # reinstall it each run so the figures are of the code as it is now.
+            pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+            subprocess.run([*pip, "--no-deps", "--force-reinstall", target.pip_spec], check=True)
         return
     log(f"[{target.name}] creating {venv.relative_to(REPO_ROOT)} and installing {target.pip_spec}")
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
@@ -196,7 +202,7 @@ def ensure_venv(target: Target) -> None:
 
 def installed_version(target: Target) -> str:
     """The peer's installed version (from its venv's metadata), or 'repo' for cloudlet."""
-    if target.pip_spec is None:
+    if target.pip_spec is None or target.name == "cloudlet":
         return "repo"
     dist = target.pip_spec.split("[")[0]
     python = str(VENVS_DIR / target.name / "bin" / "python")

@@ -39,7 +39,9 @@ def main() -> None:
     default=None,
     help="normal: survives a crash of cloudlet; full: fsync every write, survives an OS crash.",
 )
-@click.option("--log-level", default=None, help="uvicorn log level [default: warning].")
+@click.option(
+    "--log-level", default=None, help="Log level: debug, info, warning, error [default: warning]."
+)
 def up(
     host: str | None,
     port: int | None,

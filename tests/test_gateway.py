@@ -15,11 +15,14 @@ from cloudlet.testing import CloudletServer
 
 
 def test_health_routes_report_services(endpoint: str) -> None:
+    make_client("sqs", endpoint).list_queues()  # services start on first use
     for path in ("/_cloudlet/health", "/_localstack/health"):
         response = raw_request(endpoint + path, b"", {}, method="GET")
         assert response.status_code == 200
         health = json.loads(response.text)
         assert health["services"]["sqs"] == "running"
+        assert set(health["services"]) >= {"sqs", "lambda", "logs", "iam", "sts"}
+        assert set(health["services"].values()) <= {"running", "available"}
         assert health["version"]
 
 

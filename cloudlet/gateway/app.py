@@ -22,12 +22,13 @@ import orjson
 from cloudlet import __version__
 from cloudlet.config import Config
 from cloudlet.gateway.context import RequestContext
+from cloudlet.gateway.directory import Directory
 from cloudlet.gateway.errors import ServiceError, ValidationError
 from cloudlet.gateway.protocol.adapters import ADAPTERS, Adapter, Unroutable
 from cloudlet.gateway.protocol.query import escape_text
 from cloudlet.gateway.protocol.wire import RawRequest, Response
 from cloudlet.gateway.routing import credentials, host_service_region
-from cloudlet.services import SERVICES, Service
+from cloudlet.services import Service
 from cloudlet.store import Database
 
 log = logging.getLogger("cloudlet.gateway")
@@ -55,24 +56,20 @@ class Gateway:
         path = None if config.ephemeral else config.data_dir / "state.db"
         self.db = Database(path, config.durability)
         self.endpoint_url = f"http://{config.host}:{config.port}"
-        self.services: dict[str, Service] = {cls.name: cls(self.db, config) for cls in SERVICES}
-        for service in self.services.values():
-            service.cloud = self
-        self._by_signing = {s.signing_name: s for s in self.services.values()}
-        self._by_target: dict[str, Service] | None = None
-        self._internal_routes = [
-            (s.internal_prefix, s) for s in self.services.values() if s.internal_prefix
-        ]
+        self.directory = Directory(self.db, config, self)
 
     # -- ASGI ---------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            status, headers, body = await self._http(scope, receive)
-            await self.db.barrier()  # nothing is acknowledged before it is committed
-            headers.append((b"content-length", str(len(body)).encode()))
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
+            body = await self._read_body(receive)
+            status, headers_out, payload = await self.handle(scope, headers, body)
+            headers_out.append((b"content-length", str(len(payload)).encode()))
+            await send({"type": "http.response.start", "status": status, "headers": headers_out})
+            await send({"type": "http.response.body", "body": payload})
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
 
@@ -80,16 +77,27 @@ class Gateway:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.db.attach(asyncio.get_running_loop())
-                for service in self.services.values():
-                    await service.start()
+                await self.startup()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                for service in self.services.values():
-                    await service.stop()
-                self.db.close()
+                await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def startup(self) -> None:
+        self.db.attach(asyncio.get_running_loop())
+        await self.directory.start()
+
+    async def shutdown(self) -> None:
+        await self.directory.stop()
+        self.db.close()
+
+    async def handle(self, scope: Scope, headers: dict[str, str], body: bytes | None) -> Response:
+        """One HTTP request: `scope` has method, path (decoded), query_string, scheme;
+        `body` is None when it was over the size limit."""
+        response = await self._http(scope, headers, body)
+        await self.db.barrier()  # nothing is acknowledged before it is committed
+        return response
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         chunks, size = [], 0
@@ -103,14 +111,12 @@ class Gateway:
             if not message.get("more_body"):
                 return b"".join(chunks)
 
-    async def _http(self, scope: Scope, receive: Receive) -> Response:
+    async def _http(self, scope: Scope, headers: dict[str, str], body: bytes | None) -> Response:
         path: str = scope["path"]
         if path.startswith(_INTERNAL):
             return self._internal(scope["method"], path)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        body = await self._read_body(receive)
-        for prefix, service in self._internal_routes:
-            if path.startswith(prefix):
+        for service in list(self.directory.loaded.values()):
+            if service.internal_prefix and path.startswith(service.internal_prefix):
                 if body is None:
                     return 413, [], b""
                 return await service.internal(scope["method"], path, headers, body)
@@ -145,7 +151,7 @@ class Gateway:
             access_key=creds.access_key,
         )
         raw = RawRequest(scope["method"], scope["path"], query, headers, body, request_id)
-        service, adapter = self._route(raw, flat, creds.service or host_service)
+        service, adapter = await self._route(raw, flat, creds.service or host_service)
         ctx.service, ctx.protocol = service.name, adapter.name
         try:
             ctx.operation = adapter.operation(service.model_for(adapter.name), raw)
@@ -153,22 +159,26 @@ class Gateway:
             raise _Unroutable(adapter.name, err.code, err.message, err.status) from None
         return await self._dispatch(service, adapter, ctx, raw)
 
-    def _route(
+    async def _route(
         self, raw: RawRequest, flat: dict[str, str], hint: str | None
     ) -> tuple[Service, Adapter]:
         """The service a request is for, and the protocol it speaks."""
         target = raw.headers.get("x-amz-target")
         if target:
-            return self._checked(self._service_for_target(target.rpartition(".")[0]), "json")
-        service: Service | None = self._by_signing.get(hint) if hint else None
+            name = self.directory.by_target(target.rpartition(".")[0])
+            if name is None:
+                message = f"Unknown service {target.rpartition('.')[0]!r}"
+                raise _Unroutable("json", "UnknownOperationException", message)
+            return self._checked(await self.directory.get(name), "json")
+        name = self.directory.by_signing_name(hint)
+        service = await self.directory.get(name) if name else None
         if service is not None and service.protocols[0].startswith("rest"):
             return self._checked(service, service.protocols[0])
         raw.params = self._query_params(raw, flat)
         action = raw.params.get("Action", "")
         if service is None:
-            service = next(
-                (s for s in self.services.values() if action in s.model.operations), None
-            )
+            name = self.directory.by_action(action)
+            service = await self.directory.get(name) if name else None
         if service is None:
             if not action:
                 raise _Unroutable("query", "MissingAction", "The request must contain an Action.")
@@ -185,16 +195,6 @@ class Gateway:
                 protocol, "InvalidAction", f"{service.name} does not speak {protocol}"
             )
         return service, ADAPTERS[protocol]
-
-    def _service_for_target(self, prefix: str) -> Service:
-        if self._by_target is None:
-            self._by_target = {
-                s.model.target_prefix: s for s in self.services.values() if s.model.target_prefix
-            }
-        service = self._by_target.get(prefix)
-        if service is None:
-            raise _Unroutable("json", "UnknownOperationException", f"Unknown service {prefix!r}")
-        return service
 
     @staticmethod
     def _query_params(raw: RawRequest, flat: dict[str, str]) -> dict[str, str]:
@@ -250,14 +250,14 @@ class Gateway:
 
     async def quiesce(self) -> None:
         """Release requests that are waiting on purpose, before shutting down."""
-        for service in self.services.values():
+        for service in list(self.directory.loaded.values()):
             await service.quiesce()
 
     async def call(
         self, ctx: RequestContext, service: str, operation: str, request: dict[str, Any]
     ) -> dict[str, Any]:
         """An operation called by another service: no wire protocol, same behaviour."""
-        target = self.services[service]
+        target = await self.directory.get(service)
         handler = target.operations[operation]
         inner = replace(ctx, service=service, operation=operation, protocol="internal")
         result = handler(inner, target.store, request)
@@ -272,7 +272,7 @@ class Gateway:
             body = {
                 "version": __version__,
                 "edition": "cloudlet",
-                "services": {name: s.status() for name, s in self.services.items()},
+                "services": self.directory.health(),
             }
             return 200, json_headers, orjson.dumps(body)
         if method == "POST" and path.rstrip("/") in (
@@ -286,7 +286,7 @@ class Gateway:
 
     def reset(self) -> None:
         self.db.reset()
-        for service in self.services.values():
+        for service in self.directory.loaded.values():
             service.reset()
 
 

@@ -1,24 +1,21 @@
 """The AWS services cloudlet implements, one package each.
 
-`SERVICES` lists the classes the gateway builds at start-up; adding a service is adding
-a line here.
+`SERVICES` maps each service's botocore name to the class that implements it; the
+gateway imports a service when it is first needed. Adding a service is adding a line
+here. A service's tables are named `<botocore name>_...`, which is how the gateway tells,
+at start-up, which services have state to resume.
 """
 
 from __future__ import annotations
 
 from cloudlet.services.base import Operation, Service
-from cloudlet.services.iam import IamService
-from cloudlet.services.lambda_ import LambdaService
-from cloudlet.services.logs import LogsService
-from cloudlet.services.sqs import SqsService
-from cloudlet.services.sts import StsService
 
-SERVICES: tuple[type[Service], ...] = (
-    SqsService,
-    IamService,
-    StsService,
-    LogsService,
-    LambdaService,
-)
+SERVICES: dict[str, str] = {
+    "sqs": "cloudlet.services.sqs:SqsService",
+    "lambda": "cloudlet.services.lambda_:LambdaService",
+    "logs": "cloudlet.services.logs:LogsService",
+    "iam": "cloudlet.services.iam:IamService",
+    "sts": "cloudlet.services.sts:StsService",
+}
 
 __all__ = ["SERVICES", "Operation", "Service"]

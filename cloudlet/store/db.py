@@ -43,7 +43,6 @@ class Database:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA temp_store=MEMORY")
         self._conn.execute("PRAGMA cache_size=-16000")
-        self._tables: list[str] = []
         self._savepoints = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._committed: asyncio.Future[None] | None = None
@@ -90,9 +89,6 @@ class Database:
         """Create tables and indexes if they do not exist (statements must be idempotent)."""
         for statement in ddl:
             self._conn.execute(statement)
-            words = statement.split()
-            if words[:2] == ["CREATE", "TABLE"]:
-                self._tables.append(words[-1] if words[2] != "IF" else words[5])
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one writing statement; return the number of rows changed."""
@@ -146,10 +142,24 @@ class Database:
             self._savepoints -= 1
             self._after_write()
 
+    def tables_with_rows(self) -> list[str]:
+        """The tables that hold at least one row."""
+        return [
+            t
+            for t in self._all_tables()
+            if self._conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()
+        ]
+
+    def _all_tables(self) -> list[str]:
+        rows = self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        return [row[0] for row in rows]
+
     def reset(self) -> None:
-        """Delete every row of every declared table (the schema stays)."""
+        """Delete every row of every table, also of services not loaded (the schema stays)."""
         with self.transaction():
-            for table in self._tables:
+            for table in self._all_tables():
                 self._conn.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:
