@@ -12,6 +12,9 @@ the other service's public operation, never through its store.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from functools import cached_property
 from typing import Any, ClassVar, Protocol
@@ -105,7 +108,26 @@ class Service:
         """Start background workers (called once the server is up)."""
 
     async def stop(self) -> None:
-        """Stop background workers."""
+        """Stop background workers (subclasses that override this call it too)."""
+        for task in getattr(self, "_periodic", []):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def every(self, seconds: float, work: Callable[[], object], what: str) -> None:
+        """Run `work` every `seconds` until the service stops; a failure is logged and the
+        next round still runs (retention sweeps and the like)."""
+
+        async def repeat() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    work()
+                except Exception:
+                    logging.getLogger(f"cloudlet.{self.name}").exception("%s failed", what)
+
+        tasks: list[asyncio.Task[None]] = self.__dict__.setdefault("_periodic", [])
+        tasks.append(asyncio.get_running_loop().create_task(repeat()))
 
     async def quiesce(self) -> None:
         """End requests that wait by design (the server is shutting down)."""

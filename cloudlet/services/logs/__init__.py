@@ -8,9 +8,6 @@ subscription filters, Logs Insights queries, export tasks, Live Tail (see docs/l
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from typing import ClassVar
 
 from cloudlet.config import Config
@@ -21,7 +18,6 @@ from cloudlet.store import Database
 
 __all__ = ["LogsService"]
 
-log = logging.getLogger("cloudlet.logs")
 _SWEEP_SECONDS = 60.0  # reads already skip expired events; the sweep only frees space
 
 
@@ -53,17 +49,10 @@ class LogsService(Service):
     def __init__(self, db: Database, config: Config) -> None:
         super().__init__(db, config)
         self.store = LogsStore(db)
-        self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.sweep()
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
-
-    async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        self.every(_SWEEP_SECONDS, self.sweep, "retention sweep")
 
     def sweep(self) -> int:
         """Delete events older than their group's retention period; return how many."""
@@ -74,11 +63,3 @@ class LogsService(Service):
             if cutoff is not None:
                 removed += self.store.expire(group.id, cutoff)
         return removed
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(_SWEEP_SECONDS)
-            try:
-                self.sweep()
-            except Exception:
-                log.exception("retention sweep failed")

@@ -7,9 +7,6 @@ Speaks both wire protocols SQS clients use: `json` (botocore >= 1.31.81) and the
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,7 +21,6 @@ from cloudlet.services.sqs.errors import QUERY_CODES
 from cloudlet.services.sqs.models import SqsStore, now_ms
 from cloudlet.store import Database
 
-log = logging.getLogger("cloudlet.sqs")
 _SWEEP_SECONDS = 5.0
 
 
@@ -67,7 +63,6 @@ class SqsService(Service):
         super().__init__(db, config)
         self.store = SqsStore(db)
         self._mover = moves.MoveWorker(self.store)
-        self._sweeper: asyncio.Task[None] | None = None
 
     def validation(self, error: ValidationError) -> ServiceError:
         # SQS speaks the query protocol's words, on both protocols.
@@ -90,26 +85,18 @@ class SqsService(Service):
 
     async def start(self) -> None:
         self._mover.start()
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        self.every(_SWEEP_SECONDS, self._sweep, "retention sweep")
 
     async def stop(self) -> None:
         await self._mover.stop()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await super().stop()
 
     def reset(self) -> None:
         self.store.load()
 
-    async def _sweep(self) -> None:
+    def _sweep(self) -> None:
         """Drop messages past their queue's retention period, and old dedup ids."""
-        while True:
-            await asyncio.sleep(_SWEEP_SECONDS)
-            try:
-                now = now_ms()
-                for queue in self.store.all_queues():
-                    self.store.expire(queue, now)
-                self.store.dedup_expire(now)
-            except Exception:
-                log.exception("retention sweep failed")
+        now = now_ms()
+        for queue in self.store.all_queues():
+            self.store.expire(queue, now)
+        self.store.dedup_expire(now)
