@@ -15,6 +15,7 @@ from cloudlet.gateway.protocol.wire import Response
 from cloudlet.services.base import Operation, Service
 from cloudlet.services.lambda_ import (
     concurrency,
+    esm,
     eventconfig,
     functions,
     invoke,
@@ -26,6 +27,7 @@ from cloudlet.services.lambda_ import (
 from cloudlet.services.lambda_.asyncjobs import AsyncWorker
 from cloudlet.services.lambda_.backend import Backend, Settings
 from cloudlet.services.lambda_.code import CodeStore
+from cloudlet.services.lambda_.esm_poller import EsmWorker
 from cloudlet.services.lambda_.models import LambdaStore
 from cloudlet.services.lambda_.runtime import api
 from cloudlet.services.lambda_.runtime.pool import Pool
@@ -84,6 +86,11 @@ class LambdaService(Service):
         "GetFunctionEventInvokeConfig": eventconfig.get_function_event_invoke_config,
         "DeleteFunctionEventInvokeConfig": eventconfig.delete_function_event_invoke_config,
         "ListFunctionEventInvokeConfigs": eventconfig.list_function_event_invoke_configs,
+        "CreateEventSourceMapping": esm.create_event_source_mapping,
+        "GetEventSourceMapping": esm.get_event_source_mapping,
+        "UpdateEventSourceMapping": esm.update_event_source_mapping,
+        "DeleteEventSourceMapping": esm.delete_event_source_mapping,
+        "ListEventSourceMappings": esm.list_event_source_mappings,
     }
 
     def __init__(self, db: Database, config: Config) -> None:
@@ -107,6 +114,7 @@ class LambdaService(Service):
         self.pool = Pool(self.launcher, self.settings.account_limit, self.settings.idle_seconds)
         self.store: Backend | None = None
         self._worker: AsyncWorker | None = None
+        self._esm: EsmWorker | None = None
 
     def _exited(self, pid: int, status: int) -> None:
         self.pool.process_exited(pid, status)
@@ -117,13 +125,19 @@ class LambdaService(Service):
         self.store.wake_async = self._worker.wake
         self.pool.start()
         self._worker.start()
+        self._esm = EsmWorker(self.store)
+        self._esm.start()
 
     async def quiesce(self) -> None:
+        if self._esm is not None:
+            await self._esm.stop()
         await self.pool.stop()
 
     async def stop(self) -> None:
         if self._worker is not None:
             await self._worker.stop()
+        if self._esm is not None:
+            await self._esm.stop()
         await self.pool.stop()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
