@@ -16,6 +16,7 @@ SERVICES: dict[str, str] = {
     "logs": "cloudlet.services.logs:LogsService",
     "iam": "cloudlet.services.iam:IamService",
     "sts": "cloudlet.services.sts:StsService",
+    "sns": "cloudlet.services.sns:SnsService",
 }
 
 __all__ = ["SERVICES", "Operation", "Service"]
