@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -89,3 +94,38 @@ def sqs_query(endpoint: str) -> Callable[[dict[str, str]], RawResponse]:
 @pytest.fixture
 def queue_name() -> str:
     return f"q-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def aws_cli(endpoint: str, tmp_path: Path) -> Callable[..., Any]:
+    """Run `aws <args> --endpoint-url <endpoint> --output json` (the AWS CLI, as a user
+    would) and return its parsed output; skip when `aws` is not on PATH."""
+    executable = shutil.which("aws")
+    if executable is None:
+        pytest.skip("the AWS CLI (`aws`) is not on PATH")
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        # Keep the user's own profiles and settings out of the run.
+        "AWS_CONFIG_FILE": str(tmp_path / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
+        "AWS_PAGER": "",
+    }
+    env.pop("AWS_PROFILE", None)
+    env.pop("AWS_SESSION_TOKEN", None)
+
+    def run(*args: str) -> Any:
+        completed = subprocess.run(
+            [executable, *args, "--endpoint-url", endpoint, "--output", "json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
+        return json.loads(completed.stdout) if completed.stdout.strip() else None
+
+    return run

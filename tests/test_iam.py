@@ -5,13 +5,10 @@ HTTP statuses. IAM is global per account, so every test uses fresh names."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -1112,38 +1109,6 @@ def test_roles_and_policies_survive_a_restart(tmp_path: Path) -> None:
 
 
 # -- AWS CLI ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def aws_cli(endpoint: str, tmp_path: Path) -> Iterator[Callable[..., Any]]:
-    executable = shutil.which("aws")
-    if executable is None:
-        pytest.skip("the AWS CLI (`aws`) is not on PATH")
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
-        "AWS_PAGER": "",
-    }
-    env.pop("AWS_PROFILE", None)
-    env.pop("AWS_SESSION_TOKEN", None)
-
-    def run(*args: str) -> Any:
-        completed = subprocess.run(
-            [executable, *args, "--endpoint-url", endpoint, "--output", "json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert completed.returncode == 0, completed.stderr
-        return json.loads(completed.stdout) if completed.stdout.strip() else None
-
-    yield run
 
 
 def test_cli_create_role(

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,37 +9,9 @@ from test_sqs_support import ACCOUNT, SQSClient, md5_hex, receive_one
 
 
 @pytest.fixture
-def aws(endpoint: str, tmp_path: Path) -> Any:
+def aws(aws_cli: Any) -> Any:
     """Run `aws sqs <args>` against the test server and return its parsed JSON output."""
-    executable = shutil.which("aws")
-    if executable is None:
-        pytest.skip("the AWS CLI (`aws`) is not on PATH")
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        # Keep the user's own profiles and settings out of the run.
-        "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
-        "AWS_PAGER": "",
-    }
-    env.pop("AWS_PROFILE", None)
-    env.pop("AWS_SESSION_TOKEN", None)
-
-    def run(*args: str) -> Any:
-        completed = subprocess.run(
-            [executable, "sqs", *args, "--endpoint-url", endpoint, "--output", "json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert completed.returncode == 0, completed.stderr
-        return json.loads(completed.stdout) if completed.stdout.strip() else None
-
-    return run
+    return lambda *args: aws_cli("sqs", *args)
 
 
 def test_cli_create_queue(aws: Any, sqs: SQSClient, queue_name: str) -> None:
