@@ -77,6 +77,7 @@ from sqs import (
     percentile,
     process_tree,
     ratio,
+    run_targets,
     spawn,
     stop,
     table,
@@ -875,24 +876,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def interrupt(signum: int, frame: object) -> None:
-    """Turn SIGTERM into KeyboardInterrupt."""
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = QUICK if args.quick else FULL
-    # Ctrl-C and SIGTERM both unwind, so every `with running(...)` stops its server.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, interrupt)
-    results = []
-    try:
-        for name in args.targets:
-            log(f"== {name}")
-            results.append(bench_target(TARGETS[name], settings))
-    except KeyboardInterrupt:
-        log("interrupted; servers stopped")
+    results = run_targets(args.targets, lambda name: bench_target(TARGETS[name], settings))
+    if results is None:
         return 130
     print(report(results, settings))
     return 0

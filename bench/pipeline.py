@@ -68,7 +68,6 @@ import http.client
 import importlib
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -95,6 +94,7 @@ from sqs import (
     process_tree,
     ratio,
     raw_sqs_call,
+    run_targets,
     table,
 )
 
@@ -1052,24 +1052,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def interrupt(signum: int, frame: object) -> None:
-    """Turn SIGTERM into KeyboardInterrupt."""
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = QUICK if args.quick else FULL
-    # Ctrl-C and SIGTERM both unwind, so every `with running(...)` stops its server.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, interrupt)
-    results = []
-    try:
-        for name in args.targets:
-            log(f"== {name}")
-            results.append(bench_target(lambda_bench.TARGETS[name], settings, args.quiet_wait))
-    except KeyboardInterrupt:
-        log("interrupted; servers stopped")
+    results = run_targets(
+        args.targets,
+        lambda name: bench_target(lambda_bench.TARGETS[name], settings, args.quiet_wait),
+    )
+    if results is None:
         return 130
     print(report(results, settings))
     return 0

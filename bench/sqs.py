@@ -57,7 +57,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -1051,6 +1051,8 @@ def report(results: list[TargetResult], settings: Settings, load_tool: str) -> s
     return "\n".join(parts)
 
 
+R = TypeVar("R")
+
 # --------------------------------------------------------------------------- main
 
 
@@ -1078,23 +1080,31 @@ def interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def run_targets(names: list[str], bench_one: Callable[[str], R]) -> list[R] | None:
+    """Bench each target in turn; None when interrupted. Ctrl-C and SIGTERM both unwind,
+    so every `with running(...)` stops its server (SIGINT set explicitly: a background
+    job may inherit it ignored). Shared by every benchmark in bench/."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+    results = []
+    try:
+        for name in names:
+            log(f"== {name}")
+            results.append(bench_one(name))
+    except KeyboardInterrupt:
+        log("interrupted; servers stopped")
+        return None
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = QUICK if args.quick else FULL
     use_wrk = not args.no_wrk and shutil.which("wrk") is not None
     if not use_wrk and not args.no_wrk:
         log("wrk not found (apt-get install -y wrk); using the asyncio load client")
-    # Ctrl-C and SIGTERM both unwind, so every `with running(...)` stops its server
-    # (SIGINT set explicitly: a background job may inherit it ignored).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, interrupt)
-    results = []
-    try:
-        for name in args.targets:
-            log(f"== {name}")
-            results.append(bench_target(TARGETS[name], settings, use_wrk))
-    except KeyboardInterrupt:
-        log("interrupted; servers stopped")
+    results = run_targets(args.targets, lambda name: bench_target(TARGETS[name], settings, use_wrk))
+    if results is None:
         return 130
     print(report(results, settings, "wrk" if use_wrk else "asyncio client"))
     return 0
