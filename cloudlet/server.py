@@ -34,11 +34,13 @@ _REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
 
 
 class _Request:
-    __slots__ = ("method", "url", "headers", "body", "size", "keep_alive")
+    __slots__ = ("method", "url", "headers", "header_list", "body", "size", "keep_alive")
 
     def __init__(self) -> None:
         self.url = b""
         self.headers: dict[str, str] = {}
+        # Every header line in order (API Gateway's multiValueHeaders need repeats).
+        self.header_list: list[tuple[str, str]] = []
         self.body: list[bytes] = []
         self.size = 0
         self.method = ""
@@ -55,12 +57,16 @@ class HttpProtocol(asyncio.Protocol):
         self.worker: asyncio.Task[None] | None = None
         self.paused = False
         self.idle: asyncio.TimerHandle | None = None
+        self.peer: tuple[str, int] = ("127.0.0.1", 0)
 
     # -- connection ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
         self.server.connections.add(self)
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self.peer = (str(peer[0]), int(peer[1]))
         self._arm_idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -109,6 +115,7 @@ class HttpProtocol(asyncio.Protocol):
         text = value.decode("latin-1")
         previous = self.request.headers.get(key)
         self.request.headers[key] = text if previous is None else f"{previous},{text}"
+        self.request.header_list.append((name.decode("latin-1"), text))
 
     def on_headers_complete(self) -> None:
         request = self.request
@@ -159,6 +166,9 @@ class HttpProtocol(asyncio.Protocol):
             "path": path,
             "query_string": url.query or b"",
             "scheme": "http",
+            "raw_path": url.path or b"/",
+            "header_list": request.header_list,
+            "client": self.peer,
         }
         body = b"".join(request.body) if request.size <= self.server.max_body else None
         try:

@@ -21,6 +21,7 @@ import orjson
 
 from cloudlet import __version__
 from cloudlet.config import Config
+from cloudlet.gateway import execute_api
 from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.directory import Directory
 from cloudlet.gateway.errors import ServiceError, ValidationError
@@ -28,7 +29,7 @@ from cloudlet.gateway.protocol.adapters import ADAPTERS, Adapter, Unroutable
 from cloudlet.gateway.protocol.query import escape_text
 from cloudlet.gateway.protocol.wire import RawRequest, Response
 from cloudlet.gateway.routing import credentials, host_service_region
-from cloudlet.services import Service
+from cloudlet.services import SERVICES, Service
 from cloudlet.store import Database
 
 log = logging.getLogger("cloudlet.gateway")
@@ -121,6 +122,9 @@ class Gateway:
                     return 413, [], b""
                 return await service.internal(scope["method"], path, headers, body)
         request_id = str(uuid4())
+        api = execute_api.match(path, headers.get("host", ""))
+        if api is not None:
+            return await self._execute_api(api, scope, headers, body, request_id)
         if body is None:
             return _plain_error(
                 413, "RequestEntityTooLarge", "Request body is too large", request_id
@@ -129,6 +133,44 @@ class Gateway:
             return await self._aws(scope, headers, body, request_id)
         except _Unroutable as err:
             return _plain_error(err.status, err.code, err.message, request_id, err.protocol)
+
+    # -- deployed APIs ------------------------------------------------------------------
+
+    async def _execute_api(
+        self,
+        api: tuple[str, str | None, str],
+        scope: Scope,
+        headers: dict[str, str],
+        body: bytes | None,
+        request_id: str,
+    ) -> Response:
+        json_headers = [(b"content-type", b"application/json")]
+        if body is None:
+            return 413, json_headers, b'{"message": "Request Too Long"}'
+        api_id, stage, path = api
+        raw_path = scope.get("raw_path", b"").decode("latin-1") or path
+        request = execute_api.ApiRequest(
+            api_id=api_id,
+            stage=stage,
+            path=path,
+            method=scope["method"],
+            query_string=scope["query_string"].decode("latin-1"),
+            headers=headers,
+            header_list=scope.get("header_list") or [(k, v) for k, v in headers.items()],
+            body=body,
+            source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
+            host=headers.get("host") or f"{self.config.host}:{self.config.port}",
+            request_id=request_id,
+            raw_path=execute_api.strip_prefix(raw_path, api_id, stage),
+        )
+        for name in execute_api.OWNERS:
+            if name not in SERVICES:
+                continue
+            service = await self.directory.get(name)
+            response = await service.execute_api(request)
+            if response is not None:
+                return response
+        return 404, json_headers, b'{"message":"Not Found"}'
 
     # -- AWS requests -------------------------------------------------------------------
 
@@ -170,7 +212,7 @@ class Gateway:
                 message = f"Unknown service {target.rpartition('.')[0]!r}"
                 raise _Unroutable("json", "UnknownOperationException", message)
             return self._checked(await self.directory.get(name), "json")
-        name = self.directory.by_signing_name(hint)
+        name = self.directory.by_signing_name(hint, raw.path)
         service = await self.directory.get(name) if name else None
         if service is not None and service.protocols[0].startswith("rest"):
             return self._checked(service, service.protocols[0])

@@ -26,6 +26,16 @@ def _index_model(name: str) -> ServiceModel:
     return load_service_model(name)
 
 
+@cache
+def _first_segments(name: str) -> frozenset[str]:
+    """The first literal path segments of a REST service's operations."""
+    model = _index_model(name)
+    return frozenset(
+        op.http.get("requestUri", "/").split("?")[0].split("/", 2)[1]
+        for op in model.operations.values()
+    )
+
+
 class Directory:
     def __init__(self, db: Database, config: Config, cloud: Cloud) -> None:
         self.db = db
@@ -34,7 +44,7 @@ class Directory:
         self.loaded: dict[str, Service] = {}
         self._started = False
         self._lock = asyncio.Lock()
-        self._signing: dict[str, str] | None = None
+        self._signing: dict[str, list[str]] | None = None
         self._targets: dict[str, str] | None = None
 
     async def get(self, name: str) -> Service:
@@ -68,17 +78,25 @@ class Directory:
 
     # -- routing by model metadata, without importing services --------------------------
 
-    def by_signing_name(self, hint: str | None) -> str | None:
+    def by_signing_name(self, hint: str | None, path: str = "/") -> str | None:
+        """The service signing as `hint`; where several share it (API Gateway's v1 and
+        v2 both sign as "apigateway"), the one with an operation under the path's first
+        segment (`/v2/apis` is v2's, `/restapis` v1's)."""
         if not hint:
             return None
-        if hint in SERVICES:
-            return hint
         if self._signing is None:
             self._signing = {}
             for name in SERVICES:
                 meta = _index_model(name).metadata
-                self._signing[meta.get("signingName") or meta["endpointPrefix"]] = name
-        return self._signing.get(hint)
+                key = meta.get("signingName") or meta["endpointPrefix"]
+                self._signing.setdefault(key, []).append(name)
+        names = self._signing.get(hint) or ([hint] if hint in SERVICES else [])
+        if len(names) > 1:
+            first = path.split("/", 2)[1] if path.startswith("/") else ""
+            for name in names:
+                if first in _first_segments(name):
+                    return name
+        return names[0] if names else None
 
     def by_target(self, prefix: str) -> str | None:
         if self._targets is None:

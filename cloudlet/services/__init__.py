@@ -17,6 +17,8 @@ SERVICES: dict[str, str] = {
     "iam": "cloudlet.services.iam:IamService",
     "sts": "cloudlet.services.sts:StsService",
     "sns": "cloudlet.services.sns:SnsService",
+    "apigateway": "cloudlet.services.apigateway:ApiGatewayService",
+    "apigatewayv2": "cloudlet.services.apigatewayv2:ApiGatewayV2Service",
 }
 
 __all__ = ["SERVICES", "Operation", "Service"]

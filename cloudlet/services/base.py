@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Protocol
 from cloudlet.config import Config
 from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError, ValidationError
+from cloudlet.gateway.execute_api import ApiRequest
 from cloudlet.gateway.protocol import ServiceModel, load_service_model
 from cloudlet.gateway.protocol.wire import RawRequest, Response
 from cloudlet.store import Database
@@ -94,6 +95,10 @@ class Service:
     ) -> Response:
         """Answer a request under `internal_prefix`."""
         raise NotImplementedError
+
+    async def execute_api(self, request: ApiRequest) -> Response | None:
+        """Answer a call to a deployed API this service owns (API Gateway), else None."""
+        return None
 
     def validation(self, error: ValidationError) -> ServiceError:
         """Restate a request that does not fit the model in this service's words."""
