@@ -47,6 +47,11 @@ class RestRouter:
             if match.group(2):
                 greedy += 1
                 regex += f"(?P<{name}>.+)"
+            elif "arn" in name.lower() and match.end() == len(path):
+                # A final ARN label (tag operations): clients percent-encode the ARN's
+                # "/" (API Gateway's `arn:aws:apigateway:...::/apis/id`), and the path
+                # arrives decoded.
+                regex += f"(?P<{name}>.+)"
             else:
                 regex += f"(?P<{name}>[^/]+)"
             pos = match.end()
