@@ -306,6 +306,22 @@ class Gateway:
         output: dict[str, Any] = await result if inspect.isawaitable(result) else result
         return output
 
+    async def internal_request(
+        self, method: str, path: str, query_string: str, headers: dict[str, str], body: bytes
+    ) -> Response:
+        """A request to our own endpoint, in-process: API Gateway's AWS integrations."""
+        scope: Scope = {
+            "type": "http",
+            "method": method,
+            "path": path,
+            "query_string": query_string.encode("latin-1"),
+            "scheme": "http",
+            "client": ("127.0.0.1", 0),
+        }
+        lowered = {k.lower(): v for k, v in headers.items()}
+        lowered.setdefault("host", f"{self.config.host}:{self.config.port}")
+        return await self._http(scope, lowered, body)
+
     # -- internal routes ----------------------------------------------------------------
 
     def _internal(self, method: str, path: str) -> Response:

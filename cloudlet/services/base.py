@@ -45,6 +45,13 @@ class Cloud(Protocol):
         Raises that operation's ServiceError."""
         ...
 
+    async def internal_request(
+        self, method: str, path: str, query_string: str, headers: dict[str, str], body: bytes
+    ) -> Response:
+        """An HTTP request to this cloudlet's own endpoint, handled in-process as if it
+        came over the wire (API Gateway's AWS service integrations)."""
+        ...
+
 
 class Service:
     name: ClassVar[str]

@@ -13,7 +13,7 @@ import orjson
 
 from cloudlet.gateway.errors import ServiceError, ValidationError
 from cloudlet.gateway.protocol import json_, rest
-from cloudlet.gateway.protocol._values import check
+from cloudlet.gateway.protocol._values import check, wire_name
 from cloudlet.gateway.protocol.model import OperationModel, ServiceModel
 
 CONTENT_TYPE = b"application/json"
@@ -43,9 +43,20 @@ def parse_request(
             raw[payload] = _json_object(body)
     elif body.strip():
         raw = _json_object(body)
+    body_raw = dict(raw)
     # Members bound to the URI, query or headers win over a body key of the same name.
     raw.update(located)
     out: dict[str, Any] = check(model, shape, raw, "", wire=True)
+    # ... except for a body member whose wire name is that of a located member (API
+    # Gateway's PutIntegration: `integrationHttpMethod` is "httpMethod" in the body,
+    # beside the `httpMethod` URI label): it takes its value from the body.
+    for name, ref in shape.get("members", {}).items():
+        key = wire_name(name, ref)
+        if key != name and key in located and "location" not in ref:
+            if key in body_raw:
+                out[name] = check(model, model.shapes[ref["shape"]], body_raw[key], key, wire=True)
+            else:
+                out.pop(name, None)
     return out
 
 

@@ -1,0 +1,230 @@
+"""Serving deployed REST APIs: from an `ApiRequest` to the response API Gateway sends.
+
+The path of a call: the API (by id; not ours -> None), the stage (unknown -> 403
+Forbidden), its deployment compiled once and cached while the stage document is the
+same object, the resource and method (none -> 403 Missing Authentication Token), the
+authorizer, the API key, then the integration. Nothing here touches SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import re
+import secrets
+import uuid
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from cloudlet.gateway.context import RequestContext
+from cloudlet.gateway.errors import ServiceError
+from cloudlet.gateway.execute_api import ApiRequest
+from cloudlet.gateway.protocol.wire import Response
+from cloudlet.services.apigateway import integrations, keys, proxy
+from cloudlet.services.apigateway.authorize import Authorizers
+from cloudlet.services.apigateway.failures import (
+    Failure,
+    bad_gateway,
+    forbidden,
+    internal_error,
+    missing_token,
+    timed_out,
+)
+from cloudlet.services.apigateway.methods import DEFAULT_TIMEOUT_MS
+from cloudlet.services.apigateway.request import Call, Deployed, substitute_stage_variables
+from cloudlet.services.apigateway.routes import RouteTable
+from cloudlet.services.apigateway.store import ApiGatewayStore, Doc
+
+if TYPE_CHECKING:
+    from cloudlet.services.base import Cloud
+
+log = logging.getLogger("cloudlet.apigateway")
+
+JSON = [(b"content-type", b"application/json")]
+_FUNCTION = re.compile(r"/functions/(.+)/invocations$")
+
+
+class Runtime:
+    def __init__(self, store: ApiGatewayStore, cloud: Cloud) -> None:
+        self.store = store
+        self.cloud = cloud
+        self._deployed: dict[tuple[str, str], Deployed] = {}
+        self.authorizers = Authorizers(self)
+
+    def reset(self) -> None:
+        self._deployed.clear()
+        self.authorizers.clear()
+
+    # -- the stage ---------------------------------------------------------------------
+
+    def deployed(self, api: Doc, stage_name: str) -> Deployed | None:
+        stage = self.store.get("stage", api["id"], stage_name)
+        if stage is None:
+            return None
+        key = (api["id"], stage_name)
+        cached = self._deployed.get(key)
+        if cached is not None and cached.stage is stage:
+            return cached
+        deployment = self.store.get("deployment", api["id"], stage["deploymentId"])
+        if deployment is None:
+            return None
+        snapshot = deployment["_snapshot"]
+        compiled = Deployed(
+            api=api,
+            stage=stage,
+            deployment=deployment,
+            routes=RouteTable(snapshot["resources"]),
+            authorizers=snapshot["authorizers"],
+            binary_types=snapshot["binaryMediaTypes"],
+            api_key_source=snapshot["apiKeySource"],
+            account=snapshot["account"],
+            region=snapshot["region"],
+        )
+        self._deployed[key] = compiled
+        return compiled
+
+    # -- a call ------------------------------------------------------------------------
+
+    async def handle(self, request: ApiRequest) -> Response | None:
+        api = self.store.get("api", "", request.api_id)
+        if api is None:
+            return None
+        apigw_id = base64.b64encode(secrets.token_bytes(12)).decode()[:15] + "="
+        ids = [
+            (b"x-amzn-requestid", request.request_id.encode()),
+            (b"x-amz-apigw-id", apigw_id.encode()),
+        ]
+        try:
+            status, headers, body = await self._handle(api, request, apigw_id)
+        except Failure as failure:
+            status, body = failure.status, failure.body
+            headers = [*JSON, (b"x-amzn-errortype", failure.error_type.encode())]
+        if not any(name.lower() == b"content-type" for name, _ in headers):
+            headers.append((b"content-type", b"application/json"))
+        return status, headers + ids, body
+
+    async def _handle(self, api: Doc, request: ApiRequest, apigw_id: str) -> Response:
+        stage_name, path, raw_path = request.stage, request.path, request.raw_path or request.path
+        if stage_name is None:  # host form: the stage is the first path segment
+            stage_name, _, rest = path.lstrip("/").partition("/")
+            path = "/" + rest
+            raw_path = "/" + raw_path.lstrip("/").partition("/")[2]
+        if api.get("disableExecuteApiEndpoint"):
+            raise forbidden()
+        deployed = self.deployed(api, stage_name)
+        if deployed is None:
+            raise forbidden()
+        raw = raw_path.split("?", 1)[0].lstrip("/")
+        segments = [unquote(s) for s in raw.split("/")] if raw else []
+        found = deployed.routes.match(segments, request.method)
+        if found is None:
+            raise missing_token()
+        call = Call(
+            request=request,
+            deployed=deployed,
+            stage_name=stage_name,
+            path=path,
+            resource=found.resource,
+            method=found.method,
+            path_params=found.path_params,
+            apigw_id=apigw_id,
+        )
+        await self._authorize(call)
+        self._check_api_key(call)
+        integration = found.method["methodIntegration"]
+        if integration["type"] == "AWS_PROXY":
+            return await self._lambda_proxy(call, integration)
+        return await integrations.run(self, call, integration)
+
+    async def _authorize(self, call: Call) -> None:
+        kind = call.method.get("authorizationType", "NONE")
+        if kind == "CUSTOM":
+            authorizer = call.deployed.authorizers.get(call.method.get("authorizerId") or "")
+            if authorizer is None:
+                raise internal_error()
+            await self.authorizers.authorize(call, authorizer)
+        elif kind == "AWS_IAM":
+            # Signatures are not verified (as for the rest of cloudlet), but a request
+            # must carry one.
+            signed = call.request.headers.get("authorization", "").startswith("AWS4-HMAC-SHA256")
+            if not signed and "X-Amz-Signature=" not in call.request.query_string:
+                raise missing_token()
+        elif kind == "COGNITO_USER_POOLS":
+            authorizer = call.deployed.authorizers.get(call.method.get("authorizerId") or "")
+            if authorizer is None:
+                raise internal_error()
+            self.authorizers.cognito(call, authorizer)
+
+    def _check_api_key(self, call: Call) -> None:
+        if not call.method.get("apiKeyRequired"):
+            return
+        deployed = call.deployed
+        if deployed.api_key_source == "AUTHORIZER":
+            value = call.usage_key
+        else:
+            value = call.header("x-api-key")
+        if value:
+            key_id = keys.key_allows(
+                self.store, deployed.account, deployed.region, value, call.request.api_id,
+                call.stage_name,
+            )  # fmt: skip
+            if key_id is not None:
+                call.api_key, call.api_key_id = value, key_id
+                return
+        raise forbidden()
+
+    # -- integrations ------------------------------------------------------------------
+
+    def context(self, call: Call) -> RequestContext:
+        return RequestContext(
+            request_id=str(uuid.uuid4()),
+            account_id=call.deployed.account,
+            region=call.deployed.region,
+            base_url=self.cloud.endpoint_url,
+            host="",
+            path="/",
+        )
+
+    async def invoke(
+        self, call: Call, uri: str, payload: bytes, timeout_ms: int
+    ) -> tuple[bytes, str | None]:
+        """Run the Lambda function an integration or authorizer URI names; (payload,
+        function error). Raises Failure: 500 when it cannot be invoked, 504 on time-out."""
+        found = _FUNCTION.search(substitute_stage_variables(uri, call.stage_variables))
+        if found is None:
+            raise internal_error()
+        request = {"FunctionName": found.group(1), "Payload": payload}
+        task = asyncio.ensure_future(
+            self.cloud.call(self.context(call), "lambda", "Invoke", request)
+        )
+        try:
+            result = await asyncio.wait_for(asyncio.shield(task), timeout_ms / 1000)
+        except TimeoutError:
+            task.add_done_callback(_ignore_result)
+            raise timed_out() from None
+        except ServiceError as error:
+            log.warning("API %s: invoking %s failed: %s %s", call.request.api_id,
+                        found.group(1), error.code, error.message)  # fmt: skip
+            raise internal_error() from None
+        return result.get("Payload") or b"", result.get("FunctionError")
+
+    async def _lambda_proxy(self, call: Call, integration: Doc) -> Response:
+        payload, error = await self.invoke(
+            call,
+            integration.get("uri") or "",
+            proxy.event(call),
+            integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MS),
+        )
+        if error is not None:
+            raise bad_gateway()
+        try:
+            return proxy.response(payload)
+        except proxy.Malformed as why:
+            log.info("API %s: malformed Lambda proxy response (%s)", call.request.api_id, why)
+            raise bad_gateway() from None
+
+
+def _ignore_result(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()

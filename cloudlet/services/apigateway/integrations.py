@@ -1,0 +1,391 @@
+"""The non-Lambda-proxy integrations: MOCK, HTTP, HTTP_PROXY and AWS.
+
+Request side: the integration's requestParameters map the method request onto the
+integration request (`integration.request.header.X = method.request.querystring.y`,
+`'static'`, `stageVariables.v`, `context.v`); for HTTP, MOCK and AWS a request template
+chosen by Content-Type rewrites the body, and passthroughBehavior decides what happens
+without one (415 when the template set does not allow passing the body through).
+Response side (HTTP, MOCK, AWS): the integration response whose selectionPattern
+matches the backend's status code (or, for a Lambda function, its error message), else
+the default one, maps status, headers (responseParameters) and body (a response
+template chosen by Accept).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+import orjson
+
+from cloudlet.gateway.protocol.model import load_service_model
+from cloudlet.gateway.protocol.wire import Response
+from cloudlet.services.apigateway import vtl
+from cloudlet.services.apigateway.failures import (
+    bad_gateway,
+    internal_error,
+    message,
+    timed_out,
+)
+from cloudlet.services.apigateway.methods import DEFAULT_TIMEOUT_MS
+from cloudlet.services.apigateway.request import (
+    Call,
+    media_type_matches,
+    substitute_stage_variables,
+)
+from cloudlet.services.apigateway.vtl.jsonpath import MISSING, compile_path
+from cloudlet.services.apigatewayv2 import httpclient
+
+if TYPE_CHECKING:
+    from cloudlet.services.apigateway.execute import Runtime
+
+Doc = dict[str, Any]
+Headers = list[tuple[bytes, bytes]]
+_HOP = frozenset({"host", "connection", "content-length", "transfer-encoding", "keep-alive",
+                  "upgrade", "te", "trailer", "proxy-connection"})  # fmt: skip
+_AWS_URI = re.compile(r"^arn:aws[a-zA-Z-]*:apigateway:([^:]*):([a-zA-Z0-9.-]+):(path|action)/(.+)$")
+_LAMBDA_PATH = re.compile(r"^2015-03-31/functions/(.+)/invocations$")
+# The services whose ARN name differs from botocore's.
+_BOTOCORE_NAMES = {"states": "stepfunctions", "monitoring": "cloudwatch", "email": "ses",
+                   "execute-api": "apigateway"}  # fmt: skip
+
+
+# -- values named by mapping expressions --------------------------------------------------------
+
+
+def _body_path(body: bytes, path: str) -> str | None:
+    try:
+        document = orjson.loads(body)
+        found = compile_path(path).evaluate(document)
+    except (orjson.JSONDecodeError, vtl.TemplateError):
+        return None
+    if found is MISSING or found is None:
+        return None
+    return found if isinstance(found, str) else orjson.dumps(found).decode()
+
+
+def request_value(call: Call, source: str) -> str | None:
+    """The value of `method.request.*`, `'static'`, `stageVariables.*` or `context.*`."""
+    if len(source) >= 2 and source[0] == "'" and source[-1] == "'":
+        return source[1:-1]
+    if source.startswith("method.request."):
+        where, _, name = source[len("method.request.") :].partition(".")
+        if where == "path":
+            return call.path_params.get(name)
+        if where == "querystring":
+            return call.query.get(name)
+        if where == "multivaluequerystring":
+            items = call.multi_query.get(name)
+            return ",".join(items) if items else None
+        if where == "header":
+            return call.header(name)
+        if where == "multivalueheader":
+            return ",".join(call.multi_headers_ci(name)) or None
+        if where == "body":
+            if not name:
+                return call.request.body.decode("utf-8", "replace")
+            return _body_path(call.request.body, name)
+        return None
+    if source.startswith("stageVariables."):
+        return call.stage_variables.get(source[len("stageVariables.") :])
+    if source.startswith("context."):
+        value: Any = _template_context(call)
+        for part in source[len("context.") :].split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return None if value is None else str(value)
+    return None
+
+
+def _mapped(call: Call, integration: Doc) -> dict[str, dict[str, str]]:
+    """integration.request.{path,querystring,header}.* from requestParameters."""
+    out: dict[str, dict[str, str]] = {"path": {}, "querystring": {}, "header": {}}
+    for target, source in (integration.get("requestParameters") or {}).items():
+        where, _, name = target[len("integration.request.") :].partition(".")
+        where = {"multivaluequerystring": "querystring", "multivalueheader": "header"}.get(
+            where, where
+        )
+        value = request_value(call, source)
+        if value is not None and where in out:
+            out[where][name] = value
+    return out
+
+
+def _template_context(call: Call) -> dict[str, Any]:
+    context = call.request_context()
+    context.setdefault("authorizer", {})
+    return context
+
+
+def _params(call: Call) -> dict[str, dict[str, str]]:
+    return {"path": call.path_params, "querystring": call.query, "header": call.headers}
+
+
+# -- the request ----------------------------------------------------------------------------------
+
+
+def _request_body(call: Call, integration: Doc) -> tuple[bytes, str | None, vtl.Overrides | None]:
+    """(body, content type, template overrides) after the request template; 415 when
+    passthroughBehavior forbids passing an unmapped body."""
+    content_type = call.request.headers.get("content-type") or "application/json"
+    media = content_type.split(";", 1)[0].strip().lower()
+    templates = integration.get("requestTemplates") or {}
+    template = next((t for ct, t in templates.items() if ct.lower() == media), None)
+    if template is None:
+        behaviour = integration.get("passthroughBehavior", "WHEN_NO_MATCH")
+        if behaviour == "NEVER" or (behaviour == "WHEN_NO_TEMPLATES" and templates):
+            raise message(415, "Unsupported Media Type", "UnsupportedMediaTypeException")
+        return call.request.body, call.request.headers.get("content-type"), None
+    if not template:
+        return b"", content_type, None
+    text, overrides = _render(call, template, call.request.body)
+    return text.encode(), content_type, overrides
+
+
+def _render(call: Call, template: str, body: bytes) -> tuple[str, vtl.Overrides]:
+    try:
+        return vtl.render_with_overrides(
+            template,
+            body=body.decode("utf-8", "replace"),
+            params=_params(call),
+            context=_template_context(call),
+            stage_variables=call.stage_variables,
+        )
+    except vtl.InvalidJsonBodyError as error:
+        raise message(400, f"Could not parse request body into json: {error.message}",
+                       "BadRequestException") from None  # fmt: skip
+    except vtl.TemplateError:
+        raise internal_error() from None
+
+
+# -- the response ---------------------------------------------------------------------------------
+
+
+def _select(integration: Doc, outcome: str | None) -> Doc | None:
+    """The integration response whose selectionPattern matches `outcome` (a status code
+    or a Lambda error message; None for a function that succeeded), else the default
+    one (no pattern)."""
+    responses: list[Doc] = list((integration.get("integrationResponses") or {}).values())
+    default: Doc | None = None
+    for response in responses:
+        pattern = response.get("selectionPattern")
+        if not pattern:
+            default = default or response
+        elif outcome is not None and re.fullmatch(pattern, outcome, re.DOTALL) is not None:
+            return response
+    return default
+
+
+def _response_value(
+    call: Call, source: str, headers: list[tuple[str, str]], body: bytes
+) -> str | None:
+    if source.startswith("integration.response.header."):
+        name = source[len("integration.response.header.") :].lower()
+        found = [v for k, v in headers if k.lower() == name]
+        return found[-1] if found else None
+    if source.startswith("integration.response.multivalueheader."):
+        name = source[len("integration.response.multivalueheader.") :].lower()
+        return ",".join(v for k, v in headers if k.lower() == name) or None
+    if source == "integration.response.body":
+        return body.decode("utf-8", "replace")
+    if source.startswith("integration.response.body."):
+        return _body_path(body, source[len("integration.response.body.") :])
+    return request_value(call, source)
+
+
+def respond(
+    call: Call, integration: Doc, outcome: str | None, headers: list[tuple[str, str]], body: bytes
+) -> Response:
+    """The method response for a backend answer (status/`outcome`, headers, body)."""
+    chosen = _select(integration, outcome)
+    if chosen is None:  # AWS: "No match for output mapping and no default output mapping"
+        raise internal_error()
+    status = int(chosen["statusCode"])
+    out: Headers = []
+    for target, source in (chosen.get("responseParameters") or {}).items():
+        if not target.startswith("method.response.header."):
+            continue
+        value = _response_value(call, source, headers, body)
+        if value is not None:
+            out.append((target[len("method.response.header."):].encode(),
+                        value.encode("latin-1", "replace")))  # fmt: skip
+    templates = chosen.get("responseTemplates") or {}
+    content_type = "application/json"
+    if templates:
+        accept = call.request.headers.get("accept", "")
+        wanted = next((ct for ct in templates if media_type_matches(accept, [ct])), None)
+        content_type = wanted or ("application/json" if "application/json" in templates
+                                  else next(iter(templates)))  # fmt: skip
+        template = templates[content_type]
+        if template:
+            text, overrides = _render(call, template, body)
+            body = text.encode()
+            if overrides.status is not None:
+                status = overrides.status
+            out += [(k.encode(), v.encode("latin-1", "replace"))
+                    for k, v in overrides.response_headers.items()]  # fmt: skip
+    if not any(name.lower() == b"content-type" for name, _ in out):
+        out.append((b"content-type", content_type.encode()))
+    return status, out, body
+
+
+# -- running each type ---------------------------------------------------------------------------
+
+
+async def run(runtime: Runtime, call: Call, integration: Doc) -> Response:
+    kind = integration["type"]
+    if kind == "HTTP_PROXY":
+        return await _http_proxy(call, integration)
+    body, content_type, overrides = _request_body(call, integration)
+    if kind == "MOCK":
+        return _mock(call, integration, body)
+    mapped = _mapped(call, integration)
+    if overrides is not None:
+        mapped["header"].update(overrides.request_headers)
+        mapped["path"].update(overrides.request_path)
+        mapped["querystring"].update(overrides.request_querystring)
+    if content_type and not any(k.lower() == "content-type" for k in mapped["header"]):
+        mapped["header"]["Content-Type"] = content_type
+    if kind == "HTTP":
+        return await _http(call, integration, body, mapped)
+    return await _aws(runtime, call, integration, body, mapped)
+
+
+def _mock(call: Call, integration: Doc, body: bytes) -> Response:
+    """A MOCK integration answers with the integration response the request template's
+    `statusCode` selects (200 without one)."""
+    status = "200"
+    try:
+        value = orjson.loads(body) if body.strip() else {}
+    except orjson.JSONDecodeError:
+        raise internal_error() from None
+    if isinstance(value, dict) and "statusCode" in value:
+        status = str(value["statusCode"])
+    return respond(call, integration, status, [], b"")
+
+
+def _url(
+    call: Call, integration: Doc, path_values: dict[str, str], query: list[tuple[str, str]]
+) -> str:
+    url = substitute_stage_variables(integration["uri"], call.stage_variables)
+
+    def fill(found: re.Match[str]) -> str:
+        name = found.group(1)
+        value = path_values.get(name, call.path_params.get(name.rstrip("+"), ""))
+        return quote(value, safe="/" if name.endswith("+") or "+" in found.group(0) else "")
+
+    url = re.sub(r"\{([A-Za-z0-9._-]+\+?)\}", fill, url)
+    if query:
+        url += ("&" if "?" in url else "?") + urlencode(query)
+    return url
+
+
+async def _exchange(
+    call: Call, integration: Doc, method: str, url: str, headers: list[tuple[str, str]],
+    body: bytes,
+) -> tuple[int, list[tuple[str, str]], bytes]:  # fmt: skip
+    timeout = integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MS) / 1000
+    try:
+        return await httpclient.request(method, url, headers, body, timeout=timeout)
+    except TimeoutError:
+        raise timed_out() from None
+    except httpclient.HttpError:
+        raise bad_gateway() from None
+
+
+async def _http_proxy(call: Call, integration: Doc) -> Response:
+    mapped = _mapped(call, integration)
+    query = [(k, v) for k, values in call.multi_query.items() for v in values]
+    query = [(k, v) for k, v in query if k not in mapped["querystring"]]
+    query += list(mapped["querystring"].items())
+    headers = [(k, v) for k, v in call.request.header_list if k.lower() not in _HOP]
+    replaced = {k.lower() for k in mapped["header"]}
+    headers = [(k, v) for k, v in headers if k.lower() not in replaced]
+    headers += list(mapped["header"].items())
+    method = integration.get("httpMethod") or call.request.method
+    if method == "ANY":
+        method = call.request.method
+    url = _url(call, integration, mapped["path"], query)
+    status, answer, body = await _exchange(call, integration, method, url, headers,
+                                           call.request.body)  # fmt: skip
+    return status, [(k.encode("latin-1", "replace"), v.encode("latin-1", "replace"))
+                    for k, v in answer], body  # fmt: skip
+
+
+async def _http(
+    call: Call, integration: Doc, body: bytes, mapped: dict[str, dict[str, str]]
+) -> Response:
+    method = integration.get("httpMethod") or call.request.method
+    if method == "ANY":
+        method = call.request.method
+    url = _url(call, integration, mapped["path"], list(mapped["querystring"].items()))
+    status, headers, answer = await _exchange(call, integration, method, url,
+                                              list(mapped["header"].items()), body)  # fmt: skip
+    return respond(call, integration, str(status), headers, answer)
+
+
+async def _aws(
+    runtime: Runtime,
+    call: Call,
+    integration: Doc,
+    body: bytes,
+    mapped: dict[str, dict[str, str]],
+) -> Response:
+    uri = substitute_stage_variables(integration.get("uri") or "", call.stage_variables)
+    found = _AWS_URI.match(uri)
+    if found is None:
+        raise internal_error()
+    region, service, form, rest = found.groups()
+    region = region or call.deployed.region
+    service = service.rsplit(".", 1)[-1]  # "{subdomain}.{service}"
+    lambda_path = _LAMBDA_PATH.match(rest) if service == "lambda" and form == "path" else None
+    if lambda_path is not None:
+        return await _lambda(runtime, call, integration, uri, body)
+    name = _BOTOCORE_NAMES.get(service, service)
+    try:
+        metadata = load_service_model(name).metadata
+    except Exception:
+        raise internal_error() from None
+    headers = dict(mapped["header"])
+    query = list(mapped["querystring"].items())
+    path = "/"
+    if form == "action":
+        protocol = metadata.get("protocol", "")
+        if protocol == "json":
+            headers["X-Amz-Target"] = f"{metadata['targetPrefix']}.{rest}"
+            version = metadata.get("jsonVersion", "1.0")
+            headers["Content-Type"] = f"application/x-amz-json-{version}"
+        else:
+            query.insert(0, ("Action", rest))
+    else:
+        path = "/" + rest
+        for key, value in mapped["path"].items():
+            path = path.replace("{" + key + "}", quote(value, safe=""))
+    signing = metadata.get("signingName") or metadata.get("endpointPrefix") or name
+    headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={call.deployed.account}/20200101/{region}/{signing}/"
+        "aws4_request, SignedHeaders=host, Signature=0"
+    )
+    method = integration.get("httpMethod") or "POST"
+    status, raw_headers, answer = await runtime.cloud.internal_request(
+        method, path, urlencode(query), headers, body
+    )
+    decoded = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
+    return respond(call, integration, str(status), decoded, answer)
+
+
+async def _lambda(
+    runtime: Runtime, call: Call, integration: Doc, uri: str, body: bytes
+) -> Response:
+    """A Lambda function behind a (non-proxy) AWS integration: its result is the
+    integration response body; an error's errorMessage selects the response."""
+    payload, error = await runtime.invoke(
+        call, uri, body or b"{}", integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MS)
+    )
+    if error is None:
+        return respond(call, integration, None, [], payload)
+    try:
+        text = orjson.loads(payload).get("errorMessage") or ""
+    except (orjson.JSONDecodeError, AttributeError):
+        text = ""
+    return respond(call, integration, str(text), [], payload)

@@ -1,0 +1,186 @@
+"""One call to a deployed REST API, as the stages of its handling see it: the deployed
+stage it reached, the matched resource and method, and the request's parameters in
+the shapes API Gateway exposes them (single and multi-value headers and query strings,
+path parameters, `$context`)."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+from urllib.parse import parse_qsl
+
+from cloudlet.gateway.execute_api import ApiRequest
+from cloudlet.services.apigateway.routes import RouteTable
+
+Doc = dict[str, Any]
+_STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass
+class Deployed:
+    """A stage's deployment, compiled; valid while the stage and deployment documents
+    are the ones it was built from (`current`)."""
+
+    api: Doc
+    stage: Doc
+    deployment: Doc
+    routes: RouteTable
+    authorizers: dict[str, Doc]
+    binary_types: list[str]
+    api_key_source: str
+    account: str
+    region: str
+
+    @property
+    def variables(self) -> dict[str, str]:
+        variables: dict[str, str] = self.stage.get("variables") or {}
+        return variables
+
+
+def substitute_stage_variables(text: str, variables: dict[str, str]) -> str:
+    """`${stageVariables.name}` in an integration's URI, replaced by the stage's value."""
+    if "${" not in text:
+        return text
+    return _STAGE_VARIABLE.sub(lambda m: variables.get(m.group(1), ""), text)
+
+
+def media_type_matches(content_type: str, patterns: list[str]) -> bool:
+    """Whether a Content-Type (or Accept) value is one of `patterns` (`image/*`, `*/*`)."""
+    if not patterns or not content_type:
+        return False
+    kind = content_type.split(";", 1)[0].strip().lower()
+    major = kind.split("/", 1)[0]
+    for pattern in patterns:
+        pattern = pattern.lower()
+        if pattern in (kind, "*/*") or pattern == f"{major}/*":
+            return True
+    return False
+
+
+@dataclass
+class Call:
+    request: ApiRequest
+    deployed: Deployed
+    stage_name: str
+    path: str
+    """The resource path of the request as sent (after the stage), e.g. "/auth/signup"."""
+    resource: Doc
+    method: Doc
+    path_params: dict[str, str]
+    apigw_id: str
+    started: float = field(default_factory=time.time)
+    authorizer: dict[str, Any] | None = None
+    principal_id: str | None = None
+    usage_key: str | None = None
+    """The API key an authorizer named (`usageIdentifierKey`), for apiKeySource AUTHORIZER."""
+    api_key: str | None = None
+    api_key_id: str | None = None
+
+    @property
+    def stage_variables(self) -> dict[str, str]:
+        return self.deployed.variables
+
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        """Header names as sent; a repeated header keeps its last value (as AWS)."""
+        return {name: value for name, value in self.request.header_list}
+
+    @cached_property
+    def multi_headers(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for name, value in self.request.header_list:
+            out.setdefault(name, []).append(value)
+        return out
+
+    def multi_headers_ci(self, name: str) -> list[str]:
+        lower = name.lower()
+        return [value for key, value in self.request.header_list if key.lower() == lower]
+
+    @cached_property
+    def _pairs(self) -> list[tuple[str, str]]:
+        return parse_qsl(self.request.query_string, keep_blank_values=True)
+
+    @cached_property
+    def query(self) -> dict[str, str]:
+        return dict(self._pairs)
+
+    @cached_property
+    def multi_query(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for name, value in self._pairs:
+            out.setdefault(name, []).append(value)
+        return out
+
+    @cached_property
+    def binary(self) -> bool:
+        return media_type_matches(
+            self.request.headers.get("content-type", ""), self.deployed.binary_types
+        )
+
+    def header(self, name: str) -> str | None:
+        """A header by case-insensitive name (its last value)."""
+        found = None
+        lower = name.lower()
+        for key, value in self.request.header_list:
+            if key.lower() == lower:
+                found = value
+        return found
+
+    @property
+    def domain_name(self) -> str:
+        return (
+            self.request.host.rsplit(":", 1)[0]
+            if "]" not in self.request.host
+            else self.request.host
+        )
+
+    def request_context(self) -> dict[str, Any]:
+        """`requestContext` of the proxy event; also `$context` for templates."""
+        request = self.request
+        started = self.started
+        stamp = time.gmtime(started)
+        request_time = (
+            f"{stamp.tm_mday:02d}/{_MONTHS[stamp.tm_mon - 1]}/{stamp.tm_year}:"
+            f"{stamp.tm_hour:02d}:{stamp.tm_min:02d}:{stamp.tm_sec:02d} +0000"
+        )
+        domain = self.domain_name
+        context: dict[str, Any] = {
+            "resourceId": self.resource["id"],
+            "resourcePath": self.resource["path"],
+            "httpMethod": request.method,
+            "extendedRequestId": self.apigw_id,
+            "requestTime": request_time,
+            "path": f"/{self.stage_name}{self.path}",
+            "accountId": self.deployed.account,
+            "protocol": "HTTP/1.1",
+            "stage": self.stage_name,
+            "domainPrefix": domain.split(".", 1)[0],
+            "requestTimeEpoch": int(started * 1000),
+            "requestId": request.request_id,
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": request.source_ip,
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": request.headers.get("user-agent"),
+                "user": None,
+                "apiKey": self.api_key,
+                "apiKeyId": self.api_key_id,
+            },
+            "domainName": domain,
+            "deploymentId": self.deployed.deployment["id"],
+            "apiId": request.api_id,
+        }
+        if self.authorizer is not None:
+            context["authorizer"] = self.authorizer
+        return context
