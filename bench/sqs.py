@@ -602,10 +602,7 @@ class Load:
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.path = "/"
-wrk.headers["Content-Type"] = "application/x-amz-json-1.0"
-wrk.headers["X-Amz-Target"] = "AmazonSQS.SendMessage"
-wrk.headers["X-Amz-Date"] = "20240101T000000Z"
-wrk.headers["Authorization"] = "%(authorization)s"
+%(headers)s
 wrk.body = '%(body)s'
 
 local threads = {}
@@ -626,33 +623,37 @@ end
 """
 
 
-def send_body(queue_url: str) -> str:
-    return json.dumps({"QueueUrl": queue_url, "MessageBody": "hello"})
+def wrk_script(headers: dict[str, str], body: str) -> str:
+    """A wrk script that POSTs one request over and over and counts the 2xx answers."""
+    lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
+    return WRK_SCRIPT % {"headers": lines, "body": body.replace("'", "\\'")}
 
 
-def wrk_load(server: Server, queue_url: str, settings: Settings) -> Load:
-    script = server.tmp / "send.lua"
-    script.write_text(WRK_SCRIPT % {"authorization": AUTHORIZATION, "body": send_body(queue_url)})
+def run_wrk(endpoint: str, script: Path, threads: int, connections: int, seconds: float) -> Load:
+    """Run wrk with `script` against `endpoint` and read the script's BENCH line."""
     command = [
         "wrk",
         "-t",
-        str(settings.load_threads),
+        str(threads),
         "-c",
-        str(settings.load_connections),
+        str(connections),
         "-d",
-        f"{settings.load_seconds}s",
+        f"{seconds}s",
         "--timeout",
         "5s",
         "-s",
         str(script),
-        f"{server.endpoint}/",
+        f"{endpoint}/",
     ]
     done = subprocess.run(
-        command, capture_output=True, text=True, timeout=settings.load_seconds + 60, check=False
+        command, capture_output=True, text=True, timeout=seconds + 60, check=False
     )
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH ")), None)
     if line is None:
-        raise RuntimeError(f"wrk gave no result: {done.stdout[-500:]} {done.stderr[-500:]}")
+        raise RuntimeError(
+            f"wrk gave no result (exit {done.returncode}): {done.stdout[-500:]!r} "
+            f"{done.stderr[-500:]!r}"
+        )
     fields = dict(item.split("=") for item in line.split()[1:])
     return Load(
         tool="wrk",
@@ -662,6 +663,28 @@ def wrk_load(server: Server, queue_url: str, settings: Settings) -> Load:
         p50_ms=int(fields["p50_us"]) / 1000,
         p99_ms=int(fields["p99_us"]) / 1000,
         socket_errors=int(fields["socket_errors"]),
+    )
+
+
+def send_body(queue_url: str) -> str:
+    return json.dumps({"QueueUrl": queue_url, "MessageBody": "hello"})
+
+
+def wrk_load(server: Server, queue_url: str, settings: Settings) -> Load:
+    script = server.tmp / "send.lua"
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "AmazonSQS.SendMessage",
+        "X-Amz-Date": "20240101T000000Z",
+        "Authorization": AUTHORIZATION,
+    }
+    script.write_text(wrk_script(headers, send_body(queue_url)))
+    return run_wrk(
+        server.endpoint,
+        script,
+        settings.load_threads,
+        settings.load_connections,
+        settings.load_seconds,
     )
 
 

@@ -595,6 +595,27 @@ def test_fan_out_to_four_queues_with_one_broken(sns: Any, sqs_client: Any) -> No
     assert {d["Message"] for d in dead} == {f"m{i}" for i in range(5)}
 
 
+def test_messages_too_large_for_the_queue_go_to_the_dlq_and_the_rest_arrive(
+    sns: Any, sqs_client: Any
+) -> None:
+    # Deliveries to a queue go out together; one the queue refuses (over its
+    # MaximumMessageSize: a client-side error) is dead-lettered alone.
+    topic = sns.create_topic(Name=unique())["TopicArn"]
+    url, arn = make_queue(sqs_client, MaximumMessageSize="1024")
+    dlq_url, dlq_arn = make_queue(sqs_client)
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn})
+    subscribe_queue(sns, topic, arn, RawMessageDelivery="true", RedrivePolicy=redrive)
+    big = {3, 7}
+    entries = [
+        {"Id": f"e{i}", "Message": ("x" * 2000 if i in big else "") + f"m{i}"} for i in range(10)
+    ]
+    assert not sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=entries)["Failed"]
+    arrived = sorted(m["Body"] for m in receive(sqs_client, url, 8))
+    assert arrived == sorted(f"m{i}" for i in range(10) if i not in big)
+    dead = sorted(m["Body"][-2:] for m in receive(sqs_client, dlq_url, 2))
+    assert dead == ["m3", "m7"]
+
+
 def test_failed_delivery_without_dlq_is_dropped(sns: Any, sqs_client: Any) -> None:
     topic = sns.create_topic(Name=unique())["TopicArn"]
     broken_url, broken_arn = make_queue(sqs_client)

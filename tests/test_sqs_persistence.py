@@ -175,3 +175,33 @@ def test_deleted_queue_stays_deleted_after_restart(
     sqs = _client(durable_server)
     with pytest.raises(sqs.exceptions.QueueDoesNotExist):
         sqs.get_queue_url(QueueName=queue_name)
+
+
+def test_message_counts_follow_sends_deletes_redrive_and_kill_9(
+    durable_server: CloudletServer, queue_name: str
+) -> None:
+    sqs = _client(durable_server)
+    dlq_name = derived_name(queue_name, "-dlq")
+    dlq = create_queue(sqs, dlq_name)
+    redrive = json.dumps({"deadLetterTargetArn": queue_arn(dlq_name), "maxReceiveCount": 1})
+    url = create_queue(sqs, queue_name, {"RedrivePolicy": redrive})
+    sqs.send_message_batch(
+        QueueUrl=url, Entries=[{"Id": f"e{i}", "MessageBody": f"m{i}"} for i in range(6)]
+    )
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=900)
+    received = receive_n(sqs, url, 6, VisibilityTimeout=0)
+    for message in received[:2]:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    # Received once with maxReceiveCount 1: the next receive moves the other 4 to the DLQ.
+    assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []
+    assert counts(sqs, url) == (0, 0, 1)
+    assert counts(sqs, dlq) == (4, 0, 0)
+
+    durable_server.kill()
+    durable_server.start()
+
+    sqs = _client(durable_server)
+    assert counts(sqs, url) == (0, 0, 1)
+    assert counts(sqs, dlq) == (4, 0, 0)
+    sqs.purge_queue(QueueUrl=dlq)
+    assert counts(sqs, dlq) == (0, 0, 0)

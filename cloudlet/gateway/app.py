@@ -15,11 +15,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
-from uuid import uuid4
 
 import orjson
 
-from cloudlet import __version__
+from cloudlet import __version__, ids
 from cloudlet.config import Config
 from cloudlet.gateway import execute_api
 from cloudlet.gateway.context import RequestContext
@@ -121,7 +120,7 @@ class Gateway:
                 if body is None:
                     return 413, [], b""
                 return await service.internal(scope["method"], path, headers, body)
-        request_id = str(uuid4())
+        request_id = ids.uuid4()
         api = execute_api.match(path, headers.get("host", ""))
         if api is not None:
             return await self._execute_api(api, scope, headers, body, request_id)

@@ -110,6 +110,13 @@ class Database:
         self._conn.executemany(sql, rows)
         self._after_write()
 
+    def returning(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run a writing statement with a RETURNING clause; return its rows."""
+        self._begin()
+        rows = self._conn.execute(sql, params).fetchall()
+        self._after_write()
+        return rows
+
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._conn.execute(sql, params).fetchall()
 

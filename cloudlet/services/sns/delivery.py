@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
+from cloudlet import ids
 from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.base import Cloud
@@ -34,6 +34,8 @@ log = logging.getLogger("cloudlet.sns")
 _BATCH = 256
 _IDLE_WAIT = 30.0
 _BUG_RETRY_MS = 20_000
+SQS_BATCH = 10  # SendMessageBatch's limits
+SQS_BATCH_BYTES = 1_048_576
 _RECORDED = frozenset({"email", "email-json", "sms", "application", "firehose"})
 
 
@@ -101,40 +103,110 @@ class DeliveryWorker:
         """One subscription's due deliveries, in order; a FIFO group stops at a retry."""
         blocked: set[str] = set()
         try:
+            sub = self.store.subscription(arn)
+            if sub is not None and sub.protocol == "sqs" and not sub.endpoint.endswith(".fifo"):
+                await self._sqs_batches(sub, rows)
+                return
             for delivery in rows:
                 if delivery.group is not None and delivery.group in blocked:
                     continue
-                try:
-                    done = await self._deliver(delivery)
-                except Exception:
-                    log.exception("delivery %s to %s failed", delivery.id, arn)
-                    self.store.retry_later(delivery, now_ms() + _BUG_RETRY_MS)
-                    done = False
-                if not done and delivery.group is not None:
+                if not await self._guarded(delivery) and delivery.group is not None:
                     blocked.add(delivery.group)
         finally:
             self._chains.pop(arn, None)
             self._wake.set()
+
+    async def _guarded(self, delivery: Delivery) -> bool:
+        """Attempt one delivery; a fault of ours puts it off instead of losing it."""
+        try:
+            return await self._deliver(delivery)
+        except Exception:
+            log.exception("delivery %s to %s failed", delivery.id, delivery.subscription)
+            self.store.retry_later(delivery, now_ms() + _BUG_RETRY_MS)
+            return False
 
     async def _deliver(self, delivery: Delivery) -> bool:
         """Attempt one delivery; False when it waits for a retry."""
         sub = self.store.subscription(delivery.subscription)
         message = self.store.message(delivery.message)
         if sub is None or message is None:
-            self.store.finish(delivery)
+            self.store.finish([delivery])
             return True
         try:
             await self._send(sub, message, delivery.kind)
         except DeliveryFailed as failure:
-            delay = None if failure.client_side else self._delay(sub, delivery.attempts)
-            if delay is not None:
-                self.store.retry_later(delivery, now_ms() + int(delay * 1000))
+            if not await self._failed(sub, delivery, message, failure):
                 return False
-            log.info("SNS could not deliver to %s: %s", sub.endpoint, failure)
-            if delivery.kind == "Notification":
-                await self._dead_letter(sub, message, str(failure))
-        self.store.finish(delivery)
+        self.store.finish([delivery])
         return True
+
+    async def _failed(
+        self,
+        sub: Subscription,
+        delivery: Delivery,
+        message: dict[str, Any],
+        failure: DeliveryFailed,
+    ) -> bool:
+        """After a failed attempt: False when the delivery waits for a retry, True when it
+        is given up (sent to the subscription's dead-letter queue, if it has one)."""
+        delay = None if failure.client_side else self._delay(sub, delivery.attempts)
+        if delay is not None:
+            self.store.retry_later(delivery, now_ms() + int(delay * 1000))
+            return False
+        log.info("SNS could not deliver to %s: %s", sub.endpoint, failure)
+        if delivery.kind == "Notification":
+            await self._dead_letter(sub, message, str(failure))
+        return True
+
+    async def _sqs_batches(self, sub: Subscription, rows: list[Delivery]) -> None:
+        """A standard queue's deliveries, up to ten to a SendMessageBatch: one call and
+        one transaction per batch instead of per message (fan-out is SNS's hot path)."""
+        batch: list[tuple[Delivery, dict[str, Any], str]] = []
+        size = 0
+        for delivery in rows:
+            message = self.store.message(delivery.message)
+            if message is None or delivery.kind != "Notification":
+                await self._guarded(delivery)
+                continue
+            body = self._body(sub, message, "Notification")
+            length = len(body.encode())
+            if batch and (len(batch) == SQS_BATCH or size + length > SQS_BATCH_BYTES):
+                await self._send_batch(sub, batch)
+                batch, size = [], 0
+            batch.append((delivery, message, body))
+            size += length
+        if batch:
+            await self._send_batch(sub, batch)
+
+    async def _send_batch(
+        self, sub: Subscription, batch: list[tuple[Delivery, dict[str, Any], str]]
+    ) -> None:
+        entries = []
+        for i, (_, message, body) in enumerate(batch):
+            entry: dict[str, Any] = {"Id": str(i), "MessageBody": body}
+            if sub.raw and message.get("MessageAttributes"):
+                entry["MessageAttributes"] = msgs.sqs_attributes(message)
+            entries.append(entry)
+        request = {"QueueUrl": self._queue_url(sub.endpoint), "Entries": entries}
+        failures: dict[str, DeliveryFailed] = {}
+        try:
+            result = await self._call(sub.endpoint, "sqs", "SendMessageBatch", request)
+            for failed in result.get("Failed", []):
+                reason = f"{failed['Code']}: {failed['Message']}"
+                failures[failed["Id"]] = DeliveryFailed(reason, bool(failed["SenderFault"]))
+        except DeliveryFailed as whole:  # the call failed for all (the queue is gone...)
+            failures = {str(i): whole for i in range(len(batch))}
+        except Exception:
+            log.exception("SendMessageBatch to %s for SNS failed", sub.endpoint)
+            for delivery, _, _ in batch:
+                self.store.retry_later(delivery, now_ms() + _BUG_RETRY_MS)
+            return
+        done = []
+        for i, (delivery, message, _) in enumerate(batch):
+            failed_entry = failures.get(str(i))
+            if failed_entry is None or await self._failed(sub, delivery, message, failed_entry):
+                done.append(delivery)
+        self.store.finish(done)
 
     def _delay(self, sub: Subscription, attempts: int) -> float | None:
         if sub.protocol in ("sqs", "lambda"):
@@ -192,9 +264,8 @@ class DeliveryWorker:
     def _sqs_request(
         self, queue_arn: str, sub: Subscription, message: dict[str, Any]
     ) -> dict[str, Any]:
-        parts = queue_arn.split(":")
         request: dict[str, Any] = {
-            "QueueUrl": f"{self._base_url()}/{parts[4]}/{parts[5]}",
+            "QueueUrl": self._queue_url(queue_arn),
             "MessageBody": self._body(sub, message, "Notification"),
         }
         if sub.raw and message.get("MessageAttributes"):
@@ -204,10 +275,16 @@ class DeliveryWorker:
             request["MessageDeduplicationId"] = message["MessageDeduplicationId"]
         return request
 
-    async def _call(self, arn: str, service: str, operation: str, request: dict[str, Any]) -> None:
+    def _queue_url(self, queue_arn: str) -> str:
+        parts = queue_arn.split(":")
+        return f"{self._base_url()}/{parts[4]}/{parts[5]}"
+
+    async def _call(
+        self, arn: str, service: str, operation: str, request: dict[str, Any]
+    ) -> dict[str, Any]:
         parts = arn.split(":")
         ctx = RequestContext(
-            request_id=str(uuid.uuid4()),
+            request_id=ids.uuid4(),
             account_id=parts[4],
             region=parts[3],
             base_url=self._base_url(),
@@ -215,7 +292,7 @@ class DeliveryWorker:
             path="/",
         )
         try:
-            await self._cloud().call(ctx, service, operation, request)
+            return await self._cloud().call(ctx, service, operation, request)
         except ServiceError as error:
             server_side = (
                 not error.sender_fault

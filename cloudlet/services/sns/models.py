@@ -241,10 +241,15 @@ class SnsStore:
         """The subscription; deliveries still pending for it are dropped, as AWS stops
         delivering to an endpoint once it is unsubscribed."""
         with self.db.transaction():
-            for row in self.db.all(
-                f"SELECT {DELIVERY_COLUMNS} FROM sns_deliveries WHERE subscription = ?", (arn,)
-            ):
-                self.finish(Delivery(*row))
+            self.finish(
+                [
+                    Delivery(*row)
+                    for row in self.db.all(
+                        f"SELECT {DELIVERY_COLUMNS} FROM sns_deliveries WHERE subscription = ?",
+                        (arn,),
+                    )
+                ]
+            )
             self.db.execute("DELETE FROM sns_subscriptions WHERE arn = ?", (arn,))
         sub = self._subs.pop(arn, None)
         if sub is not None:
@@ -321,16 +326,21 @@ class SnsStore:
             self._messages[message_id] = data
         return data
 
-    def finish(self, delivery: Delivery) -> None:
-        """A delivery is done (delivered, dead-lettered or dropped)."""
-        self.db.execute("DELETE FROM sns_deliveries WHERE id = ?", (delivery.id,))
-        gone = self.db.execute(
-            "DELETE FROM sns_messages WHERE id = ? AND NOT EXISTS "
-            "(SELECT 1 FROM sns_deliveries WHERE message = ?)",
-            (delivery.message, delivery.message),
-        )
-        if gone:
-            self._messages.pop(delivery.message, None)
+    def finish(self, deliveries: list[Delivery]) -> None:
+        """Deliveries are done (delivered, dead-lettered or dropped); their messages go
+        with the last delivery of each."""
+        if not deliveries:
+            return
+        ids = [d.id for d in deliveries]
+        messages = sorted({d.message for d in deliveries})
+        self.db.execute(f"DELETE FROM sns_deliveries WHERE id IN ({','.join('?' * len(ids))})", ids)
+        for row in self.db.returning(
+            f"DELETE FROM sns_messages WHERE id IN ({','.join('?' * len(messages))}) "
+            "AND NOT EXISTS (SELECT 1 FROM sns_deliveries WHERE message = sns_messages.id) "
+            "RETURNING id",
+            messages,
+        ):
+            self._messages.pop(row[0], None)
 
     def retry_later(self, delivery: Delivery, due: int) -> None:
         self.db.execute(

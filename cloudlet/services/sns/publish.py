@@ -10,11 +10,13 @@ they number messages with a per-topic SequenceNumber.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import uuid
 from typing import Any
 
+from cloudlet import ids
 from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.sns import filtering
@@ -106,10 +108,12 @@ def _publish(store: SnsStore, topic: Topic, entry: dict[str, Any]) -> dict[str, 
     message, _ = _prepare(entry)
     _check_fifo_fields(topic, entry)
     now = now_ms()
-    message["MessageId"] = str(uuid.uuid4())
+    message["MessageId"] = ids.uuid4()
     message["TopicArn"] = topic.arn
     message["Timestamp"] = msgs.timestamp()
-    with store.db.transaction():
+    # A FIFO topic's dedup check, sequence number and deliveries commit together; a
+    # standard topic's message and deliveries are one transaction already (enqueue).
+    with store.db.transaction() if topic.fifo else contextlib.nullcontext():
         if topic.fifo:
             group = entry["MessageGroupId"]
             dedup = entry.get("MessageDeduplicationId") or msgs.dedup_hash(entry["Message"])

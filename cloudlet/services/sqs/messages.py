@@ -12,12 +12,12 @@ import binascii
 import hashlib
 import re
 import secrets
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
+from cloudlet import ids
 from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.sqs import message_rules as rules
@@ -95,7 +95,7 @@ def _build(ctx: RequestContext, queue: Queue, entry: dict[str, Any], now: int) -
         delay = queue.int_attr("DelaySeconds")
     body = entry["MessageBody"]
     row: dict[str, Any] = {
-        "message_id": str(uuid.uuid4()),
+        "message_id": ids.uuid4(),
         "body": body,
         "md5_body": rules.md5_hex(body.encode()),
         "sender": ctx.account_id,
