@@ -201,9 +201,12 @@ def test_integrations(apigw: Any, api_id: str) -> None:
         "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + FUNCTION + "/invocations"
     )
     created = apigw.create_integration(
-        ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=invocation
+        ApiId=api_id,
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=invocation,
+        PayloadFormatVersion="1.0",
     )
-    assert created["PayloadFormatVersion"] == "1.0"  # AWS's default
+    assert created["PayloadFormatVersion"] == "1.0"
     assert created["TimeoutInMillis"] == 30000 and created["IntegrationMethod"] == "POST"
     assert created["ConnectionType"] == "INTERNET"
     updated = apigw.update_integration(
@@ -218,6 +221,7 @@ def test_integrations(apigw: Any, api_id: str) -> None:
     bad = [
         {"IntegrationType": "AWS_PROXY", "IntegrationUri": "not-an-arn"},
         {"IntegrationType": "AWS_PROXY"},
+        {"IntegrationType": "AWS_PROXY", "IntegrationUri": FUNCTION},  # no payload format
         {"IntegrationType": "AWS_PROXY", "IntegrationUri": FUNCTION, "PayloadFormatVersion": "3.0"},
         {"IntegrationType": "HTTP_PROXY", "IntegrationUri": "https://example.com"},
         {"IntegrationType": "HTTP_PROXY", "IntegrationUri": "ftp://x", "IntegrationMethod": "GET"},

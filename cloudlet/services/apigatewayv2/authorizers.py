@@ -101,7 +101,7 @@ def get_authorizers(
     ctx: RequestContext, store: ApiStore, request: dict[str, Any]
 ) -> dict[str, Any]:
     api = get_api(ctx, store, request["ApiId"])
-    return page(request, list(api.parts["authorizers"].values()))
+    return page(request, sorted(api.parts["authorizers"].values(), key=lambda d: d["AuthorizerId"]))
 
 
 def update_authorizer(

@@ -92,6 +92,9 @@ def _validate(doc: Doc) -> None:
 def new_integration(request: dict[str, Any], managed: bool = False) -> Doc:
     doc: Doc = {"IntegrationId": new_id(7), "ConnectionType": "INTERNET"}
     apply(doc, request, _MEMBERS)
+    if doc.get("IntegrationType") == "AWS_PROXY" and "PayloadFormatVersion" not in doc:
+        # AWS: Lambda integrations made through the API must name their format.
+        raise bad_request("PayloadFormatVersion is required for AWS_PROXY integrations")
     doc.setdefault("PayloadFormatVersion", "1.0")
     doc.setdefault("TimeoutInMillis", 30000)
     if doc.get("IntegrationType") == "AWS_PROXY":
@@ -124,7 +127,9 @@ def get_integrations(
     ctx: RequestContext, store: ApiStore, request: dict[str, Any]
 ) -> dict[str, Any]:
     api = get_api(ctx, store, request["ApiId"])
-    return page(request, list(api.parts["integrations"].values()))
+    return page(
+        request, sorted(api.parts["integrations"].values(), key=lambda d: d["IntegrationId"])
+    )
 
 
 def update_integration(

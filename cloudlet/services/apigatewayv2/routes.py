@@ -95,7 +95,7 @@ def get_route(ctx: RequestContext, store: ApiStore, request: dict[str, Any]) -> 
 
 def get_routes(ctx: RequestContext, store: ApiStore, request: dict[str, Any]) -> dict[str, Any]:
     api = get_api(ctx, store, request["ApiId"])
-    return page(request, list(api.parts["routes"].values()))
+    return page(request, sorted(api.parts["routes"].values(), key=lambda d: d["RouteId"]))
 
 
 def update_route(ctx: RequestContext, store: ApiStore, request: dict[str, Any]) -> dict[str, Any]:

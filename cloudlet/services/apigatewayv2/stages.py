@@ -99,7 +99,7 @@ def get_stage(ctx: RequestContext, store: ApiStore, request: dict[str, Any]) -> 
 
 def get_stages(ctx: RequestContext, store: ApiStore, request: dict[str, Any]) -> dict[str, Any]:
     api = get_api(ctx, store, request["ApiId"])
-    return page(request, list(api.parts["stages"].values()))
+    return page(request, sorted(api.parts["stages"].values(), key=lambda d: d["StageName"]))
 
 
 def update_stage(ctx: RequestContext, store: ApiStore, request: dict[str, Any]) -> dict[str, Any]:
