@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
+from xml.etree import ElementTree
 
 import orjson
 
@@ -142,7 +143,9 @@ def _request_body(call: Call, integration: Doc) -> tuple[bytes, str | None, vtl.
     return text.encode(), content_type, overrides
 
 
-def _render(call: Call, template: str, body: bytes) -> tuple[str, vtl.Overrides]:
+def _render(
+    call: Call, template: str, body: bytes, request_side: bool = True
+) -> tuple[str, vtl.Overrides]:
     try:
         return vtl.render_with_overrides(
             template,
@@ -152,8 +155,9 @@ def _render(call: Call, template: str, body: bytes) -> tuple[str, vtl.Overrides]
             stage_variables=call.stage_variables,
         )
     except vtl.InvalidJsonBodyError as error:
-        raise message(400, f"Could not parse request body into json: {error.message}",
-                       "BadRequestException") from None  # fmt: skip
+        if not request_side:  # the backend's body: API Gateway's own fault to the caller
+            raise internal_error() from None
+        raise message(400, error.message, "BadRequestException") from None
     except vtl.TemplateError:
         raise internal_error() from None
 
@@ -218,7 +222,7 @@ def respond(
                                   else next(iter(templates)))  # fmt: skip
         template = templates[content_type]
         if template:
-            text, overrides = _render(call, template, body)
+            text, overrides = _render(call, template, body, request_side=False)
             body = text.encode()
             if overrides.status is not None:
                 status = overrides.status
@@ -270,9 +274,10 @@ def _url(
     url = substitute_stage_variables(integration["uri"], call.stage_variables)
 
     def fill(found: re.Match[str]) -> str:
+        # Slashes stay: a greedy {proxy+} value mapped into the URI is a sub-path.
         name = found.group(1)
         value = path_values.get(name, call.path_params.get(name.rstrip("+"), ""))
-        return quote(value, safe="/" if name.endswith("+") or "+" in found.group(0) else "")
+        return quote(value, safe="/")
 
     url = re.sub(r"\{([A-Za-z0-9._-]+\+?)\}", fill, url)
     if query:
@@ -371,7 +376,36 @@ async def _aws(
         method, path, urlencode(query), headers, body
     )
     decoded = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
+    if any(k.lower() == "content-type" and "xml" in v for k, v in decoded):
+        answer = _xml_as_json(answer)
     return respond(call, integration, str(status), decoded, answer)
+
+
+def _xml_as_json(body: bytes) -> bytes:
+    """A query-protocol service's XML answer in the JSON form those services give API
+    Gateway (which asks for JSON): `{"SendMessageResponse": {"SendMessageResult": ...}}`."""
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return body
+
+    def convert(element: ElementTree.Element) -> Any:
+        children = list(element)
+        if not children:
+            return element.text or ""
+        out: dict[str, Any] = {}
+        for child in children:
+            name = child.tag.rpartition("}")[2]
+            value = convert(child)
+            if name in out:
+                if not isinstance(out[name], list):
+                    out[name] = [out[name]]
+                out[name].append(value)
+            else:
+                out[name] = value
+        return out
+
+    return orjson.dumps({root.tag.rpartition("}")[2]: convert(root)})
 
 
 async def _lambda(

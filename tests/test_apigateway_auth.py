@@ -1,0 +1,290 @@
+"""Lambda authorizers (TOKEN and REQUEST, with result caching) and API keys in front of
+deployed REST APIs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from test_apigateway_support import ECHO, Builder, call, lambda_uri, wait_for
+
+# The authorizer answers by token: "allow-*" allows every method of the API, "deny"
+# denies, "narrow" allows only GET /other, "boom" raises, "unauthorized" raises the
+# documented "Unauthorized". Its context carries this environment's id and a counter,
+# so two answers are equal only when the second came from the cache.
+AUTHORIZER = """
+import uuid
+RUN = uuid.uuid4().hex
+COUNT = 0
+def handler(event, context):
+    global COUNT
+    COUNT += 1
+    token = event.get("authorizationToken") or event["headers"].get("X-User", "")
+    if token == "boom":
+        raise RuntimeError("broken authorizer")
+    if token == "unauthorized":
+        raise Exception("Unauthorized")
+    arn = event["methodArn"]
+    base = arn.split("/")[0]
+    effect, resource = "Allow", base + "/*"
+    if token == "deny":
+        effect = "Deny"
+    if token == "narrow":
+        resource = base + "/*/GET/other"
+    return {
+        "principalId": "user-" + token,
+        "policyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Action": "execute-api:Invoke", "Effect": effect, "Resource": [resource]}]},
+        "context": {"run": f"{RUN}:{COUNT}", "type": event["type"], "number": 7, "flag": True,
+                    "team": (event.get("queryStringParameters") or {}).get("team", "")},
+        "usageIdentifierKey": "key-from-authorizer-0123456789",
+    }
+"""
+
+
+@pytest.fixture(scope="module")
+def secured(endpoint: str) -> Builder:
+    api = Builder(endpoint, "secured")
+    echo = api.function(ECHO)
+    authorizer_fn = api.function(AUTHORIZER)
+
+    def authorizer(name: str, kind: str, source: str, ttl: int) -> str:
+        created = api.apigw.create_authorizer(
+            restApiId=api.api_id,
+            name=name,
+            type=kind,
+            authorizerUri=lambda_uri(authorizer_fn),
+            identitySource=source,
+            authorizerResultTtlInSeconds=ttl,
+        )
+        return str(created["id"])
+
+    cached = authorizer("cached", "TOKEN", "method.request.header.Authorization", 300)
+    uncached = authorizer("uncached", "TOKEN", "method.request.header.Authorization", 0)
+    short = authorizer("short", "TOKEN", "method.request.header.Authorization", 1)
+    request = authorizer(
+        "request", "REQUEST", "method.request.header.X-User, method.request.querystring.team", 300
+    )
+    for path, authorizer_id in (
+        ("/cached", cached),
+        ("/uncached", uncached),
+        ("/short", short),
+        ("/request", request),
+        ("/other", cached),
+    ):
+        api.proxy(path, echo, "GET", authorizationType="CUSTOM", authorizerId=authorizer_id)
+    api.deploy("prod")
+    return api
+
+
+def _context(reply: Any) -> dict[str, Any]:
+    assert reply.status == 200, (reply.status, reply.body)
+    authorizer: dict[str, Any] = reply.json()["requestContext"]["authorizer"]
+    return authorizer
+
+
+def test_token_authorizer_result_is_cached_per_token(secured: Builder) -> None:
+    url = secured.url("prod", "/cached")
+    first = _context(call(url, headers={"Authorization": "allow-a"}))
+    assert first["principalId"] == "user-allow-a"
+    assert first["type"] == "TOKEN"
+    assert (first["number"], first["flag"]) == ("7", "true")  # stringified, as AWS does
+    for _ in range(3):
+        assert _context(call(url, headers={"Authorization": "allow-a"}))["run"] == first["run"]
+    other = _context(call(url, headers={"Authorization": "allow-b"}))
+    assert other["run"] != first["run"]  # another token runs the authorizer again
+    assert other["principalId"] == "user-allow-b"
+
+
+def test_ttl_zero_runs_the_authorizer_every_time(secured: Builder) -> None:
+    url = secured.url("prod", "/uncached")
+    runs = {_context(call(url, headers={"Authorization": "allow-z"}))["run"] for _ in range(3)}
+    assert len(runs) == 3
+
+
+def test_cached_result_expires_after_its_ttl(secured: Builder) -> None:
+    url = secured.url("prod", "/short")
+    first = _context(call(url, headers={"Authorization": "allow-t"}))["run"]
+    wait_for(
+        lambda: _context(call(url, headers={"Authorization": "allow-t"}))["run"] != first,
+        what="the 1 s TTL to expire",
+    )
+
+
+def test_missing_token_is_401_and_deny_is_403(secured: Builder) -> None:
+    url = secured.url("prod", "/cached")
+    missing = call(url)
+    assert missing.status == 401
+    assert missing.json() == {"message": "Unauthorized"}
+    denied = call(url, headers={"Authorization": "deny"})
+    assert denied.status == 403
+    assert denied.json() == {
+        "Message": "User is not authorized to access this resource with an explicit deny"
+    }
+    unauthorized = call(url, headers={"Authorization": "unauthorized"})
+    assert (unauthorized.status, unauthorized.json()) == (401, {"message": "Unauthorized"})
+    broken = call(url, headers={"Authorization": "boom"})
+    assert broken.status == 500
+
+
+def test_cached_policy_is_evaluated_per_method(secured: Builder) -> None:
+    # The policy allows only GET /other; cached, it still denies /cached (as on AWS).
+    headers = {"Authorization": "narrow"}
+    assert call(secured.url("prod", "/other"), headers=headers).status == 200
+    refused = call(secured.url("prod", "/cached"), headers=headers)
+    assert refused.status == 403
+    assert refused.json() == {"Message": "User is not authorized to access this resource"}
+
+
+def test_request_authorizer_uses_its_identity_sources(secured: Builder) -> None:
+    url = secured.url("prod", "/request")
+    context = _context(call(url + "?team=red", headers={"X-User": "allow-r"}))
+    assert context["type"] == "REQUEST"
+    assert context["team"] == "red"
+    again = _context(call(url + "?team=red", headers={"X-User": "allow-r"}))
+    assert again["run"] == context["run"]
+    assert _context(call(url + "?team=blue", headers={"X-User": "allow-r"}))["team"] == "blue"
+    assert call(url, headers={"X-User": "allow-r"}).status == 401  # no ?team
+    assert call(url + "?team=red").status == 401  # no header
+
+
+def test_authorizer_management_errors(secured: Builder) -> None:
+    apigw = secured.apigw
+    bad: list[dict[str, Any]] = [
+        {"name": "x", "type": "TOKEN", "identitySource": "method.request.header.A"},  # no uri
+        {
+            "name": "x",
+            "type": "TOKEN",
+            "authorizerUri": lambda_uri("arn:aws:lambda:us-east-1:000000000000:function:f"),
+            "identitySource": "method.request.querystring.a",
+        },
+        {
+            "name": "x",
+            "type": "TOKEN",
+            "authorizerUri": lambda_uri("arn:aws:lambda:us-east-1:000000000000:function:f"),
+            "identitySource": "method.request.header.A",
+            "authorizerResultTtlInSeconds": 4000,
+        },
+        {"name": "x", "type": "COGNITO_USER_POOLS"},  # no providerARNs
+    ]
+    for request in bad:
+        with pytest.raises(ClientError) as excinfo:
+            apigw.create_authorizer(restApiId=secured.api_id, **request)
+        assert excinfo.value.response["Error"]["Code"] == "BadRequestException", request
+    cognito = apigw.create_authorizer(
+        restApiId=secured.api_id,
+        name="pool",
+        type="COGNITO_USER_POOLS",
+        providerARNs=["arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_x"],
+        identitySource="method.request.header.Authorization",
+    )
+    assert cognito["authorizerResultTtlInSeconds"] == 300
+    updated = apigw.update_authorizer(
+        restApiId=secured.api_id,
+        authorizerId=cognito["id"],
+        patchOperations=[{"op": "replace", "path": "/name", "value": "renamed"}],
+    )
+    assert updated["name"] == "renamed"
+    names = {a["name"] for a in apigw.get_authorizers(restApiId=secured.api_id)["items"]}
+    assert {"cached", "uncached", "short", "request", "renamed"} <= names
+    in_use = secured.apigw.get_method(
+        restApiId=secured.api_id, resourceId=secured.paths["/cached"], httpMethod="GET"
+    )["authorizerId"]
+    with pytest.raises(ClientError) as excinfo:
+        apigw.delete_authorizer(restApiId=secured.api_id, authorizerId=in_use)
+    assert excinfo.value.response["Error"]["Code"] == "ConflictException"
+    apigw.delete_authorizer(restApiId=secured.api_id, authorizerId=cognito["id"])
+
+
+# -- API keys -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def keyed(endpoint: str) -> Builder:
+    api = Builder(endpoint, "keyed")
+    api.proxy("/paid", api.function(ECHO), "GET", apiKeyRequired=True)
+    api.deploy("prod")
+    api.deploy("beta")
+    return api
+
+
+def test_api_keys_are_enforced(keyed: Builder) -> None:
+    apigw = keyed.apigw
+    plan = apigw.create_usage_plan(
+        name="basic",
+        apiStages=[{"apiId": keyed.api_id, "stage": "prod"}],
+        throttle={"burstLimit": 10, "rateLimit": 5.0},
+        quota={"limit": 1000, "period": "DAY"},
+    )
+    key = apigw.create_api_key(name="customer", enabled=True)
+    assert len(key["value"]) >= 20
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    url = keyed.url("prod", "/paid")
+
+    missing = call(url)
+    assert (missing.status, missing.json()) == (403, {"message": "Forbidden"})
+    assert call(url, headers={"x-api-key": "wrong-key-wrong-key-wrong"}).status == 403
+    good = call(url, headers={"x-api-key": key["value"]})
+    assert good.status == 200
+    identity = good.json()["requestContext"]["identity"]
+    assert (identity["apiKey"], identity["apiKeyId"]) == (key["value"], key["id"])
+    # The plan covers prod only.
+    assert call(keyed.url("beta", "/paid"), headers={"x-api-key": key["value"]}).status == 403
+    # A disabled key is refused; enabled again it works.
+    apigw.update_api_key(
+        apiKey=key["id"], patchOperations=[{"op": "replace", "path": "/enabled", "value": "false"}]
+    )
+    assert call(url, headers={"x-api-key": key["value"]}).status == 403
+    apigw.update_api_key(
+        apiKey=key["id"], patchOperations=[{"op": "replace", "path": "/enabled", "value": "true"}]
+    )
+    assert call(url, headers={"x-api-key": key["value"]}).status == 200
+    apigw.delete_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"])
+    assert call(url, headers={"x-api-key": key["value"]}).status == 403
+
+
+def test_api_key_and_usage_plan_management(keyed: Builder) -> None:
+    apigw = keyed.apigw
+    key = apigw.create_api_key(name="mine", value="a" * 30, tags={"t": "1"})
+    assert key["enabled"] is False  # AWS's default
+    assert "value" not in apigw.get_api_key(apiKey=key["id"])
+    assert apigw.get_api_key(apiKey=key["id"], includeValue=True)["value"] == "a" * 30
+    listed = apigw.get_api_keys(nameQuery="mine", includeValues=True)["items"]
+    assert [k["value"] for k in listed] == ["a" * 30]
+    with pytest.raises(ClientError) as excinfo:
+        apigw.create_api_key(name="dup", value="a" * 30)
+    assert excinfo.value.response["Error"]["Code"] == "ConflictException"
+    with pytest.raises(ClientError) as excinfo:
+        apigw.create_api_key(name="short", value="tooshort")
+    assert excinfo.value.response["Error"]["Code"] == "BadRequestException"
+
+    plan = apigw.create_usage_plan(name="p", apiStages=[{"apiId": keyed.api_id, "stage": "beta"}])
+    with pytest.raises(ClientError) as excinfo:
+        apigw.create_usage_plan(name="bad", apiStages=[{"apiId": keyed.api_id, "stage": "nope"}])
+    assert excinfo.value.response["Error"]["Code"] == "BadRequestException"
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    with pytest.raises(ClientError) as excinfo:
+        apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    assert excinfo.value.response["Error"]["Code"] == "ConflictException"
+    keys = apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
+    assert keys == [{"id": key["id"], "type": "API_KEY", "value": "a" * 30, "name": "mine"}]
+    updated = apigw.update_usage_plan(
+        usagePlanId=plan["id"],
+        patchOperations=[
+            {"op": "replace", "path": "/throttle/rateLimit", "value": "42"},
+            {"op": "replace", "path": "/quota/limit", "value": "100"},
+            {"op": "replace", "path": "/quota/period", "value": "WEEK"},
+            {"op": "add", "path": "/apiStages", "value": f"{keyed.api_id}:prod"},
+        ],
+    )
+    assert updated["throttle"]["rateLimit"] == 42.0
+    assert updated["quota"] == {"limit": 100, "period": "WEEK"}
+    assert {s["stage"] for s in updated["apiStages"]} == {"beta", "prod"}
+    assert [p["id"] for p in apigw.get_usage_plans(keyId=key["id"])["items"]] == [plan["id"]]
+    apigw.delete_api_key(apiKey=key["id"])
+    assert apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"] == []
+    apigw.delete_usage_plan(usagePlanId=plan["id"])
+    with pytest.raises(ClientError) as excinfo:
+        apigw.get_usage_plan(usagePlanId=plan["id"])
+    assert excinfo.value.response["Error"]["Code"] == "NotFoundException"

@@ -1,0 +1,323 @@
+"""MOCK (and CORS preflights with it), HTTP_PROXY and HTTP to a local server, AWS service
+integrations (SQS SendMessage with a mapping template, Lambda without proxy), and the
+request and response mapping around them."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from conftest import make_client
+from test_apigateway_support import ACCOUNT, REGION, Builder, call, lambda_uri
+
+# -- a backend for HTTP integrations --------------------------------------------------------------
+
+
+class _Backend(BaseHTTPRequestHandler):
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.path.startswith("/status/"):
+            status = int(self.path.split("/")[2].split("?")[0])
+        else:
+            status = 200
+        payload = json.dumps(
+            {
+                "method": self.command,
+                "path": self.path,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": body.decode("utf-8", "replace"),
+            }
+        ).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Backend", "yes")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Backend)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _integration(api: Builder, path: str, http_method: str, **integration: Any) -> str:
+    resource = api.method(path, http_method)
+    api.apigw.put_integration(
+        restApiId=api.api_id, resourceId=resource, httpMethod=http_method, **integration
+    )
+    return resource
+
+
+def _responses(api: Builder, path: str, http_method: str, status: str, **response: Any) -> None:
+    key = {"restApiId": api.api_id, "resourceId": api.paths[path], "httpMethod": http_method}
+    params = {
+        name.replace("method.response.header.", "method.response.header."): False
+        for name in response.get("responseParameters", {})
+    }
+    api.apigw.put_method_response(**key, statusCode=status, responseParameters=params)
+    api.apigw.put_integration_response(**key, statusCode=status, **response)
+
+
+# -- MOCK and CORS --------------------------------------------------------------------------------
+
+
+def test_cors_preflight_through_an_options_mock(endpoint: str) -> None:
+    api = Builder(endpoint, "cors")
+    api.proxy("/items", api.function("def handler(e, c):\n    return {'statusCode': 200}\n"), "GET")
+    _integration(
+        api,
+        "/items",
+        "OPTIONS",
+        type="MOCK",
+        requestTemplates={"application/json": '{"statusCode": 200}'},
+    )
+    _responses(
+        api,
+        "/items",
+        "OPTIONS",
+        "200",
+        responseParameters={
+            "method.response.header.Access-Control-Allow-Origin": "'*'",
+            "method.response.header.Access-Control-Allow-Methods": "'GET,OPTIONS'",
+            "method.response.header.Access-Control-Allow-Headers": "'Content-Type,Authorization'",
+        },
+        responseTemplates={"application/json": ""},
+    )
+    api.deploy("prod")
+    reply = call(
+        api.url("prod", "/items"),
+        "OPTIONS",
+        headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"},
+    )
+    assert reply.status == 200
+    assert reply.header("Access-Control-Allow-Origin") == "*"
+    assert reply.header("Access-Control-Allow-Methods") == "GET,OPTIONS"
+    assert reply.header("Access-Control-Allow-Headers") == "Content-Type,Authorization"
+    assert reply.body == b""
+
+
+def test_mock_selects_the_response_by_status_code(endpoint: str) -> None:
+    api = Builder(endpoint, "mock")
+    template = '#if($input.params("fail") == "yes"){"statusCode": 500}#else{"statusCode": 200}#end'
+    _integration(api, "/m", "GET", type="MOCK", requestTemplates={"application/json": template})
+    _responses(
+        api,
+        "/m",
+        "GET",
+        "200",
+        responseTemplates={
+            "application/json": '{"ok": true, "stage": "$context.stage", '
+            '"who": "$input.params(\'who\')", "var": "$stageVariables.color"}'
+        },
+    )
+    _responses(
+        api,
+        "/m",
+        "GET",
+        "500",
+        selectionPattern="5\\d{2}",
+        responseParameters={"method.response.header.X-Failed": "'true'"},
+        responseTemplates={"application/json": '{"ok": false}'},
+    )
+    api.deploy("dev", variables={"color": "green"})
+    ok = call(api.url("dev", "/m?who=ann"))
+    assert ok.status == 200
+    assert ok.json() == {"ok": True, "stage": "dev", "who": "ann", "var": "green"}
+    assert ok.header("content-type") == "application/json"
+    failed = call(api.url("dev", "/m?fail=yes"))
+    assert (failed.status, failed.json()) == (500, {"ok": False})
+    assert failed.header("X-Failed") == "true"
+
+
+def test_passthrough_behavior(endpoint: str) -> None:
+    api = Builder(endpoint, "passthrough")
+    for path, behaviour in (("/never", "NEVER"), ("/templates", "WHEN_NO_TEMPLATES")):
+        _integration(
+            api,
+            path,
+            "POST",
+            type="MOCK",
+            passthroughBehavior=behaviour,
+            requestTemplates={"application/json": '{"statusCode": 200}'},
+        )
+        _responses(api, path, "POST", "200", responseTemplates={"application/json": "{}"})
+    api.deploy("s")
+    for path in ("/never", "/templates"):
+        refused = call(api.url("s", path), "POST", b"x", {"Content-Type": "text/plain"})
+        assert (refused.status, refused.json()) == (415, {"message": "Unsupported Media Type"})
+        accepted = call(api.url("s", path), "POST", b"{}", {"Content-Type": "application/json"})
+        assert accepted.status == 200
+
+
+def test_no_integration_response_is_a_500(endpoint: str) -> None:
+    api = Builder(endpoint, "no-responses")
+    _integration(api, "/x", "GET", type="MOCK", requestTemplates={"application/json": "{}"})
+    api.deploy("s")
+    reply = call(api.url("s", "/x"))
+    assert (reply.status, reply.json()) == (500, {"message": "Internal server error"})
+
+
+# -- HTTP -----------------------------------------------------------------------------------------
+
+
+def test_http_proxy_forwards_everything(endpoint: str, backend: str) -> None:
+    api = Builder(endpoint, "http-proxy")
+    resource = api.method(
+        "/svc/{proxy+}", "ANY", requestParameters={"method.request.path.proxy": True}
+    )
+    api.apigw.put_integration(
+        restApiId=api.api_id,
+        resourceId=resource,
+        httpMethod="ANY",
+        type="HTTP_PROXY",
+        integrationHttpMethod="ANY",
+        uri=f"{backend}/{{proxy}}",
+        requestParameters={"integration.request.path.proxy": "method.request.path.proxy"},
+    )
+    api.deploy("p")
+    reply = call(api.url("p", "/svc/a/b?x=1&x=2"), "PUT", b"payload", {"X-Custom": "c"})
+    assert reply.status == 200
+    assert reply.header("X-Backend") == "yes"
+    seen = reply.json()
+    assert seen["method"] == "PUT"
+    assert seen["path"] == "/a/b?x=1&x=2"
+    assert seen["headers"]["x-custom"] == "c"
+    assert seen["body"] == "payload"
+    assert call(api.url("p", "/svc/status/418")).status == 418
+
+
+def test_http_integration_with_mapping(endpoint: str, backend: str) -> None:
+    api = Builder(endpoint, "http")
+    resource = api.method(
+        "/users/{id}",
+        "POST",
+        requestParameters={
+            "method.request.path.id": True,
+            "method.request.header.X-Tenant": False,
+        },
+    )
+    api.apigw.put_integration(
+        restApiId=api.api_id,
+        resourceId=resource,
+        httpMethod="POST",
+        type="HTTP",
+        integrationHttpMethod="POST",
+        uri=f"{backend}/backend/{{userId}}",
+        requestParameters={
+            "integration.request.path.userId": "method.request.path.id",
+            "integration.request.querystring.tenant": "method.request.header.X-Tenant",
+            "integration.request.header.X-Static": "'fixed'",
+        },
+        requestTemplates={"application/json": '{"wrapped": $input.json("$")}'},
+    )
+    _responses(
+        api,
+        "/users/{id}",
+        "POST",
+        "200",
+        responseParameters={
+            "method.response.header.X-From": "integration.response.header.X-Backend"
+        },
+        responseTemplates={"application/json": '{"saw": $input.json("$.body")}'},
+    )
+    _responses(api, "/users/{id}", "POST", "404", selectionPattern="404")
+    api.deploy("s")
+    reply = call(
+        api.url("s", "/users/7"),
+        "POST",
+        b'{"name": "ann"}',
+        {"Content-Type": "application/json", "X-Tenant": "acme"},
+    )
+    assert reply.status == 200, reply.body
+    assert reply.header("X-From") == "yes"
+    assert json.loads(reply.json()["saw"]) == {"wrapped": {"name": "ann"}}
+
+
+# -- AWS service integrations ---------------------------------------------------------------------
+
+
+def test_sqs_send_message_with_a_mapping_template(endpoint: str) -> None:
+    sqs = make_client("sqs", endpoint)
+    queue_url = sqs.create_queue(QueueName="apigw-orders")["QueueUrl"]
+    api = Builder(endpoint, "to-sqs")
+    _integration(
+        api,
+        "/orders",
+        "POST",
+        type="AWS",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{REGION}:sqs:path/{ACCOUNT}/apigw-orders",
+        requestParameters={
+            "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"
+        },
+        requestTemplates={
+            "application/json": "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"
+        },
+    )
+    _responses(
+        api,
+        "/orders",
+        "POST",
+        "200",
+        responseTemplates={
+            "application/json": '{"queued": "$input.path(\'$.SendMessageResponse.SendMessageResult.MessageId\')"}'
+        },
+    )
+    api.deploy("prod")
+    order = b'{"order": 42, "note": "a&b=c"}'
+    reply = call(api.url("prod", "/orders"), "POST", order, {"Content-Type": "application/json"})
+    assert reply.status == 200, reply.body
+    message_id = reply.json()["queued"]
+    received = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=5)["Messages"]
+    assert received[0]["Body"] == order.decode()
+    assert received[0]["MessageId"] == message_id
+
+
+def test_lambda_without_proxy_and_error_selection(endpoint: str) -> None:
+    api = Builder(endpoint, "lambda-aws")
+    fn = api.function(
+        "def handler(event, context):\n"
+        "    if event.get('fail'):\n"
+        "        raise ValueError('Bad request: ' + event['fail'])\n"
+        "    return {'sum': event['a'] + event['b']}\n"
+    )
+    _integration(
+        api,
+        "/add",
+        "POST",
+        type="AWS",
+        integrationHttpMethod="POST",
+        uri=lambda_uri(fn),
+    )
+    _responses(api, "/add", "POST", "200")
+    _responses(
+        api,
+        "/add",
+        "POST",
+        "400",
+        selectionPattern="Bad request: .*",
+        responseTemplates={"application/json": '{"error": $input.json("$.errorMessage")}'},
+    )
+    api.deploy("s")
+    ok = call(
+        api.url("s", "/add"), "POST", b'{"a": 2, "b": 3}', {"Content-Type": "application/json"}
+    )
+    assert (ok.status, ok.json()) == (200, {"sum": 5})
+    bad = call(api.url("s", "/add"), "POST", b'{"fail": "x"}', {"Content-Type": "application/json"})
+    assert (bad.status, bad.json()) == (400, {"error": "Bad request: x"})
