@@ -65,5 +65,29 @@ def up(
     sys.exit(run(config))
 
 
+@main.command()
+@click.option(
+    "--endpoint",
+    default="http://127.0.0.1:4566",
+    show_default=True,
+    help="The running cloudlet to ask.",
+)
+@click.option("--region", default="us-east-1", show_default=True)
+def apis(endpoint: str, region: str) -> None:
+    """List the deployed API Gateway APIs and the URLs that invoke them."""
+    from cloudlet.invoke_urls import deployed_apis
+
+    try:
+        found = deployed_apis(endpoint, region)
+    except Exception as error:  # no server, or not one that speaks API Gateway
+        raise click.ClickException(f"cannot list the APIs at {endpoint}: {error}") from None
+    if not found:
+        click.echo(f"no deployed APIs in {region} at {endpoint}")
+    for api in found:
+        click.echo(f"{api.kind} API {api.name} ({api.api_id}), stage {api.stage}:")
+        for url in api.urls:
+            click.echo(f"  {url}")
+
+
 if __name__ == "__main__":
     main()
