@@ -19,6 +19,8 @@ SERVICES: dict[str, str] = {
     "sns": "cloudlet.services.sns:SnsService",
     "apigateway": "cloudlet.services.apigateway:ApiGatewayService",
     "apigatewayv2": "cloudlet.services.apigatewayv2:ApiGatewayV2Service",
+    "dynamodb": "cloudlet.services.dynamodb:DynamoDbService",
+    "dynamodbstreams": "cloudlet.services.dynamodbstreams:DynamoDbStreamsService",
 }
 
 __all__ = ["SERVICES", "Operation", "Service"]
