@@ -45,6 +45,10 @@ def handler(event, context):
         raise RuntimeError("boom")
     if kind == "malformed":
         return {"statusCode": "not a number"}
+    if kind == "badheader":
+        return {"statusCode": 200, "headers": {"x-a": "1\\r\\nx-evil: 2"}, "body": "no"}
+    if kind == "badname":
+        return {"statusCode": 200, "headers": {"bad name": "1"}, "body": "no"}
     if kind == "slow":
         time.sleep(3)
         return {"statusCode": 200, "body": "late"}
@@ -235,7 +239,7 @@ def test_binary_response(endpoint: str, responses_api: str) -> None:
 
 
 def test_function_errors(endpoint: str, responses_api: str) -> None:
-    for kind in ("raise", "malformed"):
+    for kind in ("raise", "malformed", "badheader", "badname"):
         reply = send(endpoint, url(responses_api, "$default", f"/r/{kind}"))
         assert reply.status == 500, kind
         assert reply.json() == {"message": "Internal Server Error"}
@@ -310,6 +314,14 @@ def test_explicit_deployments_and_stage_variables(endpoint: str, apigw: Any, ech
         endpoint, "/prod/v", host=f"{api_id}.execute-api.localhost.localstack.cloud:{port}"
     )
     assert reply.status == 200 and reply.json()["requestContext"]["stage"] == "prod"
+
+
+def test_disabled_execute_api_endpoint(endpoint: str, apigw: Any, echo: str) -> None:
+    api_id = apigw.create_api(Name="off", ProtocolType="HTTP", Target=echo)["ApiId"]
+    assert send(endpoint, url(api_id, "$default", "/x")).status == 200
+    apigw.update_api(ApiId=api_id, DisableExecuteApiEndpoint=True)
+    reply = send(endpoint, url(api_id, "$default", "/x"))
+    assert reply.status == 403 and reply.json() == {"message": "Forbidden"}
 
 
 def test_unknown_api_is_not_found(endpoint: str) -> None:

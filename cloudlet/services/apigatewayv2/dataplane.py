@@ -135,6 +135,8 @@ class DataPlane:
         api = self.store.apis.get(request.api_id)
         if api is None:
             return None
+        if api.doc.get("DisableExecuteApiEndpoint"):
+            return _copy(_FORBIDDEN)  # AWS: only custom domain names reach the API
         picked = self._pick_stage(api, request)
         if picked is None:
             return _copy(NOT_FOUND)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -281,6 +282,23 @@ def _text(value: Any) -> str:
     raise BadResponse("header value")
 
 
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+def _name(name: str) -> bytes:
+    """A header name from the function: an HTTP token, or the response is malformed."""
+    if not _TOKEN.match(name):
+        raise BadResponse(f"header name {name!r}")
+    return name.encode()
+
+
+def _value(value: str) -> bytes:
+    # No line breaks: a value must not start another header (response splitting).
+    if "\r" in value or "\n" in value:
+        raise BadResponse("header value with a line break")
+    return value.encode("latin-1", "replace")
+
+
 def _decoded_body(document: dict[str, Any]) -> bytes:
     body = document.get("body")
     if body is None:
@@ -312,14 +330,12 @@ def response_v2(payload: bytes) -> tuple[int, Headers, bytes]:
     for name, value in raw_headers.items():
         if isinstance(value, list):
             value = ",".join(_text(v) for v in value)
-        headers.append(
-            (name.encode("latin-1", "replace"), _text(value).encode("latin-1", "replace"))
-        )
+        headers.append((_name(name), _value(_text(value))))
     cookies = document.get("cookies") or []
     if not isinstance(cookies, list):
         raise BadResponse("cookies")
     for cookie in cookies:
-        headers.append((b"set-cookie", _text(cookie).encode("latin-1", "replace")))
+        headers.append((b"set-cookie", _value(_text(cookie))))
     if not any(name.lower() == b"content-type" for name, _ in headers):
         headers.append((b"content-type", b"application/json"))
     return status, headers, _decoded_body(document)
@@ -349,9 +365,7 @@ def response_v1(payload: bytes) -> tuple[int, Headers, bytes]:
         if text not in merged.setdefault(name, []):
             merged[name].append(text)
     headers: Headers = [
-        (name.encode("latin-1", "replace"), value.encode("latin-1", "replace"))
-        for name, values in merged.items()
-        for value in values
+        (_name(name), _value(value)) for name, values in merged.items() for value in values
     ]
     if not any(name.lower() == b"content-type" for name, _ in headers):
         headers.append((b"content-type", b"application/json"))
