@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import make_client
+from conftest import make_client, raw_request
 
 FUNCTION = "arn:aws:lambda:us-east-1:000000000000:function:some-function"
 
@@ -346,3 +346,23 @@ def test_cors_configuration_checks(apigw: Any) -> None:
         CorsConfiguration={"AllowOrigins": ["*"], "AllowCredentials": True},
     )  # fmt: skip
     assert code == "BadRequestException"
+
+
+AUTH = (
+    "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/apigateway/aws4_request, "
+    "SignedHeaders=host, Signature=0000"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[]", b'{"name": 5, "protocolType": "HTTP"}', b'{"protocolType": "HTTP"}',
+     b'{"name": "x", "protocolType": "FOO"}', b'{"name": "x", "protocolType": "HTTP", "target": 7}'],
+)  # fmt: skip
+def test_malformed_requests(endpoint: str, apigw: Any, body: bytes) -> None:
+    before = len(apigw.get_apis()["Items"])
+    headers = {"Authorization": AUTH, "Content-Type": "application/json"}
+    reply = raw_request(endpoint + "/v2/apis", body, headers)
+    assert reply.status_code == 400, reply.text
+    assert reply.headers["x-amzn-errortype"] == "BadRequestException"
+    assert len(apigw.get_apis()["Items"]) == before

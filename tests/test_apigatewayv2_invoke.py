@@ -266,6 +266,20 @@ def test_quick_create(endpoint: str, apigw: Any, echo: str) -> None:
     assert reply.status == 200 and reply.json()["routeKey"] == "$default"
 
 
+def test_qualified_function_and_invocation_uri(endpoint: str, apigw: Any, echo: str) -> None:
+    invocation = (
+        f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{echo}:$LATEST/invocations"
+    )
+    api_id = lambda_api(apigw, invocation, ["GET /q"])
+    reply = send(endpoint, url(api_id, "$default", "/q"))
+    assert reply.status == 200 and reply.json()["routeKey"] == "GET /q"
+    # A function that does not exist: the invocation fails, 500 as on AWS.
+    missing = echo.rsplit(":", 1)[0] + ":no-such-function"
+    api_id = lambda_api(apigw, missing, ["GET /q"])
+    reply = send(endpoint, url(api_id, "$default", "/q"))
+    assert reply.status == 500 and reply.json() == {"message": "Internal Server Error"}
+
+
 def test_auto_deploy_picks_up_new_routes(endpoint: str, apigw: Any, echo: str) -> None:
     api_id = lambda_api(apigw, echo, ["GET /one"])
     assert send(endpoint, url(api_id, "$default", "/two")).status == 404

@@ -12,6 +12,7 @@ from typing import ClassVar
 import orjson
 
 from cloudlet.config import Config
+from cloudlet.gateway.errors import ServiceError, ValidationError
 from cloudlet.gateway.execute_api import ApiRequest
 from cloudlet.gateway.protocol.wire import Response
 from cloudlet.services.apigatewayv2 import apis, authorizers, integrations, routes, stages
@@ -75,6 +76,12 @@ class ApiGatewayV2Service(Service):
         self.store = ApiStore(db)
         self.plane = DataPlane(self.store, lambda: self.cloud)
         self.store.forget_authorizer_cache = self.plane.answers.forget
+
+    def validation(self, error: ValidationError) -> ServiceError:
+        # API Gateway has no SerializationException: a body it cannot read is a bad request.
+        if error.code == "SerializationException":
+            error.code = "BadRequestException"
+        return super().validation(error)
 
     async def execute_api(self, request: ApiRequest) -> Response | None:
         return await self.plane.execute(request)
