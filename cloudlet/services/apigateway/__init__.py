@@ -17,6 +17,7 @@ from cloudlet.services.apigateway import (
     apis,
     authorizers,
     deployments,
+    imports,
     keys,
     methods,
     tags,
@@ -93,6 +94,8 @@ class ApiGatewayService(Service):
         "TagResource": tags.tag_resource,
         "UntagResource": tags.untag_resource,
         "GetTags": tags.get_tags,
+        "ImportRestApi": imports.import_rest_api,
+        "PutRestApi": imports.put_rest_api,
     }
 
     def __init__(self, db: Database, config: Config) -> None:

@@ -13,7 +13,6 @@ import base64
 import logging
 import re
 import secrets
-import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -178,7 +177,7 @@ class Runtime:
 
     def context(self, call: Call) -> RequestContext:
         return RequestContext(
-            request_id=str(uuid.uuid4()),
+            request_id=call.request.request_id,
             account_id=call.deployed.account,
             region=call.deployed.region,
             base_url=self.cloud.endpoint_url,
@@ -195,11 +194,14 @@ class Runtime:
         if found is None:
             raise internal_error()
         request = {"FunctionName": found.group(1), "Payload": payload}
-        task = asyncio.ensure_future(
+        # The invocation runs on when the integration times out (as the function does on
+        # AWS): shielded, it is never cancelled half way through the Lambda pool.
+        task = asyncio.get_running_loop().create_task(
             self.cloud.call(self.context(call), "lambda", "Invoke", request)
         )
         try:
-            result = await asyncio.wait_for(asyncio.shield(task), timeout_ms / 1000)
+            async with asyncio.timeout(timeout_ms / 1000):
+                result = await asyncio.shield(task)
         except TimeoutError:
             task.add_done_callback(_ignore_result)
             raise timed_out() from None
