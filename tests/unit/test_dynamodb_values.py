@@ -1,0 +1,203 @@
+"""DynamoDB typed values (cloudlet.services.dynamodb.values).
+
+Sources: DynamoDB developer guide "Supported data types and naming rules" (numbers:
+38 significant digits, 1E-130 .. 9.9999999999999999999999999999999999999E+125, leading
+and trailing zeros trimmed; no empty sets), "DynamoDB item sizes and formats" (size
+rules), and AWS's ValidationException messages as users report them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cloudlet.gateway.errors import ServiceError
+from cloudlet.services.dynamodb.values import (
+    compare,
+    equal,
+    item_size,
+    normalize_number,
+    validate_item,
+    validate_value,
+    value_size,
+)
+
+TINY = "0." + "0" * 129 + "1"
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("1e-130", TINY),
+        ("-1E-130", "-" + TINY),
+        ("-0.5", "-0.5"),
+        ("10", "10"),
+        ("9.99999999999999999999999999999999999", "9.99999999999999999999999999999999999"),
+        ("01.50", "1.5"),
+        ("-0", "0"),
+        ("0.000", "0"),
+        ("+3", "3"),
+        (".5", "0.5"),
+        ("5.", "5"),
+        ("1.0e2", "100"),
+        ("1E+2", "100"),
+        ("1e125", "1" + "0" * 125),
+        ("9.9999999999999999999999999999999999999e125", "9" * 38 + "0" * 88),
+        ("12345678901234567890123456789012345678", "12345678901234567890123456789012345678"),
+        ("1234567890123456789012345678901234567800000", "1234567890123456789012345678901234567800000"),
+        ("-123.456000", "-123.456"),
+    ],
+)
+def test_numbers_are_canonical(text: str, canonical: str) -> None:
+    assert normalize_number(text) == canonical
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("abc", "A value provided cannot be converted into a number"),
+        ("", "A value provided cannot be converted into a number"),
+        (" 1", "A value provided cannot be converted into a number"),
+        ("1_000", "A value provided cannot be converted into a number"),
+        ("0x10", "A value provided cannot be converted into a number"),
+        ("1e", "A value provided cannot be converted into a number"),
+        ("NaN", "The parameter cannot be converted to a numeric value: NaN"),
+        ("Infinity", "The parameter cannot be converted to a numeric value: Infinity"),
+        ("123456789012345678901234567890123456789", "Attempting to store more than 38 significant digits in a Number"),
+        ("1.00000000000000000000000000000000000001", "Attempting to store more than 38 significant digits in a Number"),
+        ("1e126", "Number overflow. Attempting to store a number with magnitude larger than supported range"),
+        ("-1e126", "Number overflow. Attempting to store a number with magnitude larger than supported range"),
+        ("1e-131", "Number underflow. Attempting to store a number with magnitude smaller than supported range"),
+        ("1e99999999999999999999", "Number overflow. Attempting to store a number with magnitude larger than supported range"),
+    ],
+)
+def test_invalid_numbers(text: str, message: str) -> None:
+    with pytest.raises(ServiceError) as caught:
+        normalize_number(text)
+    assert caught.value.code == "ValidationException"
+    assert caught.value.message == message
+
+
+def test_numbers_order_exactly() -> None:
+    texts = ["10", "-0.5", "1e-130", "9.99999999999999999999999999999999999", "-1e125", "0",
+             "9.999999999999999999999999999999999999", "10.00000000000000000000000000000000001"]
+    values = [{"N": normalize_number(t)} for t in texts]
+    import functools
+
+    ordered = sorted(values, key=functools.cmp_to_key(lambda a, b: compare(a, b) or 0))
+    assert [v["N"] for v in ordered] == [
+        "-" + "1" + "0" * 125, "-0.5", "0", TINY, "9.99999999999999999999999999999999999",
+        "9.999999999999999999999999999999999999", "10", "10.00000000000000000000000000000000001",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "result"),
+    [
+        ({"N": "1"}, {"N": "1.0"}, 0),
+        ({"N": "2"}, {"N": "10"}, -1),
+        ({"S": "a"}, {"S": "B"}, 1),
+        ({"S": "\u00e9"}, {"S": "z"}, 1),  # UTF-8 bytes, not locale order
+        ({"S": "\U0001f600"}, {"S": "\uffff"}, 1),  # beyond the BMP sorts last, as UTF-8
+        ({"B": b"\x00\xff"}, {"B": b"\x01"}, -1),
+        ({"B": b"ab"}, {"B": b"a"}, 1),
+        ({"N": "1"}, {"S": "1"}, None),
+        ({"BOOL": True}, {"BOOL": True}, None),
+        ({"SS": ["a"]}, {"SS": ["a"]}, None),
+    ],
+)
+def test_compare(a: dict[str, Any], b: dict[str, Any], result: int | None) -> None:
+    assert compare(a, b) == result
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "result"),
+    [
+        ({"N": "1"}, {"N": "1.00"}, True),
+        ({"NS": ["1", "2"]}, {"NS": ["2", "1.0"]}, True),
+        ({"SS": ["a", "b"]}, {"SS": ["b", "a"]}, True),
+        ({"SS": ["a", "b"]}, {"SS": ["a"]}, False),
+        ({"L": [{"S": "a"}, {"N": "1"}]}, {"L": [{"S": "a"}, {"N": "1"}]}, True),
+        ({"L": [{"S": "a"}, {"N": "1"}]}, {"L": [{"N": "1"}, {"S": "a"}]}, False),
+        ({"M": {"x": {"NULL": True}}}, {"M": {"x": {"NULL": True}}}, True),
+        ({"M": {"x": {"NULL": True}}}, {"M": {"y": {"NULL": True}}}, False),
+        ({"S": "1"}, {"N": "1"}, False),
+        ({"BOOL": False}, {"BOOL": False}, True),
+    ],
+)
+def test_equal(a: dict[str, Any], b: dict[str, Any], result: bool) -> None:
+    assert equal(a, b) is result
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"S": "x"}
+    for _ in range(depth):
+        value = {"L": [value]}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({}, "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"),
+        ({"S": "a", "N": "1"}, "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"),
+        ({"SS": []}, "One or more parameter values were invalid: An string set  may not be empty"),
+        ({"NS": []}, "One or more parameter values were invalid: An number set  may not be empty"),
+        ({"BS": []}, "One or more parameter values were invalid: An binary set  may not be empty"),
+        ({"SS": ["a", "b", "a"]}, "One or more parameter values were invalid: Input collection [a, b, a] contains duplicates."),
+        ({"NS": ["1", "1.0"]}, "One or more parameter values were invalid: Input collection [1, 1.0] contains duplicates."),
+        ({"BS": [b"a", b"a"]}, "One or more parameter values were invalid: Input collection [YQ==, YQ==] contains duplicates."),
+        ({"NS": ["x"]}, "A value provided cannot be converted into a number"),
+        ({"NULL": False}, "One or more parameter values were invalid: Null attribute value types must have the value of true"),
+        ({"M": {"a": {"N": "1e200"}}}, "Number overflow. Attempting to store a number with magnitude larger than supported range"),
+        (_nested(33), "Nesting Levels have exceeded supported limits"),
+    ],
+)
+def test_invalid_values(value: dict[str, Any], message: str) -> None:
+    with pytest.raises(ServiceError) as caught:
+        validate_value(value)
+    assert caught.value.code == "ValidationException"
+    assert caught.value.message == message
+
+
+def test_valid_values_come_back_canonical() -> None:
+    assert validate_value(_nested(32)) == _nested(32)
+    assert validate_value({"SS": [""]}) == {"SS": [""]}
+    assert validate_value({"S": ""}) == {"S": ""}
+    assert validate_value({"M": {"n": {"NS": ["1.50", "-0"]}, "l": {"L": [{"N": "007"}]}}}) == {
+        "M": {"n": {"NS": ["1.5", "0"]}, "l": {"L": [{"N": "7"}]}}
+    }
+
+
+def test_expression_values_name_the_key() -> None:
+    with pytest.raises(ServiceError) as caught:
+        validate_item({":ok": {"S": "x"}, ":v": {"SS": []}}, "ExpressionAttributeValues")
+    assert caught.value.message == (
+        "ExpressionAttributeValues contains invalid value: One or more parameter values "
+        "were invalid: An string set  may not be empty for key :v"
+    )
+    with pytest.raises(ServiceError) as caught:
+        validate_item({"a": {"NS": []}})
+    assert caught.value.message == "One or more parameter values were invalid: An number set  may not be empty"
+
+
+@pytest.mark.parametrize(
+    ("item", "size"),
+    [
+        ({"a": {"S": "hello"}}, 6),
+        ({"é": {"S": "é"}}, 4),
+        ({"n": {"N": "123"}}, 1 + 2 + 1),
+        ({"n": {"N": "1234"}}, 1 + 2 + 1),
+        ({"n": {"N": "-0.5"}}, 1 + 1 + 1),
+        ({"b": {"B": b"\x00\x01\x02"}}, 4),
+        ({"t": {"BOOL": True}, "z": {"NULL": True}}, 4),
+        ({"l": {"L": []}}, 4),
+        ({"l": {"L": [{"S": "ab"}, {"N": "1"}]}}, 1 + 3 + (2 + 1) + (2 + 1)),
+        ({"m": {"M": {"k": {"S": "v"}}}}, 1 + 3 + (1 + 1 + 1)),
+        ({"s": {"SS": ["ab", "c"]}}, 4),
+    ],
+)
+def test_item_size(item: dict[str, Any], size: int) -> None:
+    assert item_size(item) == size
+    assert sum(len(k.encode()) + value_size(v) for k, v in item.items()) == size
