@@ -97,3 +97,345 @@ def test_put_rest_api_to_an_unknown_api(endpoint: str) -> None:
     with pytest.raises(ClientError) as excinfo:
         apigw.put_rest_api(restApiId="nope", body=b'{"swagger": "2.0", "paths": {}}')
     assert excinfo.value.response["Error"]["Code"] == "NotFoundException"
+
+
+# --- a whole API from one YAML (Swagger 2.0) document ---------------------------------------
+
+AUTHORIZER = """
+def handler(event, context):
+    effect = "Allow" if event["authorizationToken"] == "Bearer allow" else "Deny"
+    return {
+        "principalId": "user-1",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}]},
+        "context": {"role": "reader"},
+    }
+"""
+
+PETSTORE_YAML = """
+swagger: "2.0"
+info:
+  title: {title}
+  version: "2"
+x-amazon-apigateway-binary-media-types: [image/png]
+securityDefinitions:
+  tokenAuth:
+    type: apiKey
+    name: Authorization
+    in: header
+    x-amazon-apigateway-authtype: custom
+    x-amazon-apigateway-authorizer:
+      type: token
+      authorizerUri: {authorizer_uri}
+      authorizerResultTtlInSeconds: 0
+  api_key:
+    type: apiKey
+    name: x-api-key
+    in: header
+paths:
+  /pets:
+    get:
+      operationId: ListPets
+      security: [{{api_key: []}}]
+      parameters:
+        - {{name: limit, in: query, type: integer}}
+      responses:
+        200:
+          description: ok
+          headers: {{X-Count: {{type: string}}}}
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates:
+          application/json: '{{"statusCode": 200}}'
+        responses:
+          default:
+            statusCode: 200
+            responseParameters:
+              method.response.header.X-Count: "'2'"
+            responseTemplates:
+              application/json: |
+                #set($pets = ["cat", "dog"])
+                {{"stage": "$context.stage", "pets": [#foreach($p in $pets)"$p"#if($foreach.hasNext), #end#end]}}
+  /pets/{{petId}}:
+    get:
+      security: [{{tokenAuth: []}}]
+      parameters:
+        - {{name: petId, in: path, required: true, type: string}}
+      responses: {{}}
+      x-amazon-apigateway-integration:
+        type: aws_proxy
+        httpMethod: POST
+        uri: {function_uri}
+  /{{proxy+}}:
+    x-amazon-apigateway-any-method:
+      parameters:
+        - {{name: proxy, in: path, required: true, type: string}}
+      responses: {{}}
+      x-amazon-apigateway-integration:
+        type: aws_proxy
+        httpMethod: POST
+        uri: {function_uri}
+"""
+
+
+@pytest.fixture(scope="module")
+def functions(endpoint: str) -> dict[str, str]:
+    builder = Builder(endpoint, "functions")
+    return {"echo": builder.function(ECHO), "authorizer": builder.function(AUTHORIZER)}
+
+
+def _petstore(functions: dict[str, str], title: str) -> bytes:
+    return PETSTORE_YAML.format(
+        title=title,
+        authorizer_uri=lambda_uri(functions["authorizer"]),
+        function_uri=lambda_uri(functions["echo"]),
+    ).encode()
+
+
+def test_yaml_import_builds_methods_integrations_and_authorizers(
+    endpoint: str, functions: dict[str, str]
+) -> None:
+    apigw = Builder(endpoint, "unused").apigw
+    api = apigw.import_rest_api(body=_petstore(functions, "petstore"), failOnWarnings=True)
+    api_id = api["id"]
+    assert api["name"] == "petstore"
+    assert api["binaryMediaTypes"] == ["image/png"]
+    assert "warnings" not in api
+    ids = {r["path"]: r["id"] for r in apigw.get_resources(restApiId=api_id)["items"]}
+    assert set(ids) == {"/", "/pets", "/pets/{petId}", "/{proxy+}"}
+
+    authorizers = apigw.get_authorizers(restApiId=api_id)["items"]
+    assert [(a["name"], a["type"], a["identitySource"], a["authorizerResultTtlInSeconds"])
+            for a in authorizers] == [
+        ("tokenAuth", "TOKEN", "method.request.header.Authorization", 0)
+    ]  # fmt: skip
+    assert authorizers[0]["authorizerUri"] == lambda_uri(functions["authorizer"])
+
+    listing = apigw.get_method(restApiId=api_id, resourceId=ids["/pets"], httpMethod="GET")
+    assert listing["apiKeyRequired"] is True
+    assert listing["authorizationType"] == "NONE"
+    assert listing["operationName"] == "ListPets"
+    assert listing["requestParameters"] == {"method.request.querystring.limit": False}
+    assert listing["methodResponses"]["200"]["responseParameters"] == {
+        "method.response.header.X-Count": False
+    }
+    mock = apigw.get_integration(restApiId=api_id, resourceId=ids["/pets"], httpMethod="GET")
+    assert mock["type"] == "MOCK"
+    assert mock["requestTemplates"] == {"application/json": '{"statusCode": 200}'}
+    response = apigw.get_integration_response(
+        restApiId=api_id, resourceId=ids["/pets"], httpMethod="GET", statusCode="200"
+    )
+    assert "selectionPattern" not in response  # the "default" response
+    assert response["responseParameters"] == {"method.response.header.X-Count": "'2'"}
+
+    pet = apigw.get_method(restApiId=api_id, resourceId=ids["/pets/{petId}"], httpMethod="GET")
+    assert pet["authorizationType"] == "CUSTOM"
+    assert pet["authorizerId"] == authorizers[0]["id"]
+    assert pet["requestParameters"] == {"method.request.path.petId": True}
+    proxy = apigw.get_integration(
+        restApiId=api_id, resourceId=ids["/pets/{petId}"], httpMethod="GET"
+    )
+    assert (proxy["type"], proxy["httpMethod"], proxy["uri"]) == (
+        "AWS_PROXY", "POST", lambda_uri(functions["echo"])
+    )  # fmt: skip
+    any_method = apigw.get_method(restApiId=api_id, resourceId=ids["/{proxy+}"], httpMethod="ANY")
+    assert any_method["requestParameters"] == {"method.request.path.proxy": True}
+
+
+def test_imported_api_serves_requests(endpoint: str, functions: dict[str, str]) -> None:
+    builder = Builder(endpoint, "unused")
+    apigw = builder.apigw
+    api_id = apigw.import_rest_api(body=_petstore(functions, "petstore-live"))["id"]
+    apigw.create_deployment(restApiId=api_id, stageName="live")
+    base = f"{endpoint}/restapis/{api_id}/live/_user_request_"
+
+    # the token authorizer guards GET /pets/{petId}
+    assert call(f"{base}/pets/7").status == 401
+    assert call(f"{base}/pets/7", headers={"Authorization": "Bearer deny"}).status == 403
+    allowed = call(f"{base}/pets/7", headers={"Authorization": "Bearer allow"})
+    assert allowed.status == 200
+    event = allowed.json()
+    assert event["resource"] == "/pets/{petId}"
+    assert event["pathParameters"] == {"petId": "7"}
+    assert event["requestContext"]["authorizer"]["role"] == "reader"
+
+    # the greedy resource reaches the function for any other path and method
+    other = call(f"{base}/a/b/c", method="POST", body=b"hi")
+    assert other.status == 200
+    assert other.json()["pathParameters"] == {"proxy": "a/b/c"}
+
+    # GET /pets needs an API key of a usage plan for this stage; its MOCK answers with
+    # the VTL response template
+    assert call(f"{base}/pets").status == 403
+    key = apigw.create_api_key(name=f"key-{api_id}", enabled=True)
+    plan = apigw.create_usage_plan(
+        name=f"plan-{api_id}", apiStages=[{"apiId": api_id, "stage": "live"}]
+    )
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    listed = call(f"{base}/pets", headers={"x-api-key": key["value"]})
+    assert listed.status == 200
+    assert listed.json() == {"stage": "live", "pets": ["cat", "dog"]}
+    assert listed.header("X-Count") == "2"
+
+
+# --- PutRestApi modes ----------------------------------------------------------------------
+
+
+def _mock(value: int) -> dict[str, Any]:
+    return {
+        "responses": {"200": {"description": "ok"}},
+        "x-amazon-apigateway-integration": {
+            "type": "mock",
+            "requestTemplates": {"application/json": '{"statusCode": 200}'},
+            "responses": {
+                "default": {
+                    "statusCode": "200",
+                    "responseTemplates": {"application/json": json.dumps({"v": value})},
+                }
+            },
+        },
+    }
+
+
+def _oas3(title: str, paths: dict[str, Any], **extra: Any) -> bytes:
+    document = {"openapi": "3.0.1", "info": {"title": title, "version": "1"}, "paths": paths}
+    return json.dumps(dict(document, **extra)).encode()
+
+
+def _methods(apigw: Any, api_id: str) -> dict[str, set[str]]:
+    items = apigw.get_resources(restApiId=api_id)["items"]
+    return {r["path"]: set(r.get("resourceMethods") or {}) for r in items}
+
+
+def _template(apigw: Any, api_id: str, path: str, method: str) -> str:
+    ids = {r["path"]: r["id"] for r in apigw.get_resources(restApiId=api_id)["items"]}
+    response = apigw.get_integration_response(
+        restApiId=api_id, resourceId=ids[path], httpMethod=method, statusCode="200"
+    )
+    return str(response["responseTemplates"]["application/json"])
+
+
+def test_put_merge_then_overwrite(endpoint: str) -> None:
+    apigw = Builder(endpoint, "unused").apigw
+    api_id = apigw.import_rest_api(
+        body=_oas3("modes", {"/a": {"get": _mock(1), "post": _mock(1)}})
+    )["id"]
+
+    # merge: the document's GET /a wins, POST /a stays, /b is added
+    merged = apigw.put_rest_api(
+        restApiId=api_id,
+        mode="merge",
+        body=_oas3("modes", {"/a": {"get": _mock(2)}, "/b": {"get": _mock(3)}}),
+    )
+    assert merged["id"] == api_id
+    assert _methods(apigw, api_id) == {"/": set(), "/a": {"GET", "POST"}, "/b": {"GET"}}
+    assert _template(apigw, api_id, "/a", "GET") == '{"v": 2}'
+    assert _template(apigw, api_id, "/a", "POST") == '{"v": 1}'
+
+    # merge is the default mode
+    apigw.put_rest_api(restApiId=api_id, body=_oas3("modes", {"/c": {"get": _mock(4)}}))
+    assert set(_methods(apigw, api_id)) == {"/", "/a", "/b", "/c"}
+
+    # overwrite: the API becomes the document
+    apigw.put_rest_api(
+        restApiId=api_id, mode="overwrite",
+        body=_oas3("renamed", {"/": {"get": _mock(5)}, "/d/{id}": {"get": _mock(6)}}),
+    )  # fmt: skip
+    assert _methods(apigw, api_id) == {"/": {"GET"}, "/d": set(), "/d/{id}": {"GET"}}
+    assert apigw.get_rest_api(restApiId=api_id)["name"] == "renamed"
+    apigw.create_deployment(restApiId=api_id, stageName="s")
+    assert call(f"{endpoint}/restapis/{api_id}/s/_user_request_/d/9").json() == {"v": 6}
+    assert call(f"{endpoint}/restapis/{api_id}/s/_user_request_/a").status == 403
+
+
+def test_basepath_parameter(endpoint: str) -> None:
+    apigw = Builder(endpoint, "unused").apigw
+    body = json.dumps({
+        "swagger": "2.0", "info": {"title": "based"}, "basePath": "/v1/pets",
+        "paths": {"/list": {"get": _mock(1)}},
+    }).encode()  # fmt: skip
+    prepended = apigw.import_rest_api(body=body, parameters={"basepath": "prepend"})["id"]
+    assert set(_methods(apigw, prepended)) == {"/", "/v1", "/v1/pets", "/v1/pets/list"}
+    split = apigw.import_rest_api(body=body, parameters={"basepath": "split"})["id"]
+    assert set(_methods(apigw, split)) == {"/", "/pets", "/pets/list"}
+    ignored = apigw.import_rest_api(body=body)["id"]
+    assert set(_methods(apigw, ignored)) == {"/", "/list"}
+
+
+# --- warnings and errors -------------------------------------------------------------------
+
+
+def _api_names(apigw: Any) -> list[str]:
+    return [api["name"] for api in apigw.get_rest_apis(limit=500)["items"]]
+
+
+def test_warnings_are_returned_or_fail_the_import(endpoint: str) -> None:
+    apigw = Builder(endpoint, "unused").apigw
+    body = _oas3("warned", {"/a": {"get": {}}})
+    imported = apigw.import_rest_api(body=body)
+    assert imported["warnings"] == ["Parse issue: attribute paths.'/a'(get).responses is missing"]
+    assert _methods(apigw, imported["id"]) == {"/": set(), "/a": {"GET"}}
+
+    strict = _oas3("strict-warned", {"/a": {"get": {}}})
+    with pytest.raises(ClientError) as excinfo:
+        apigw.import_rest_api(body=strict, failOnWarnings=True)
+    error = excinfo.value.response["Error"]
+    assert error["Code"] == "BadRequestException"
+    assert error["Message"].startswith("Warnings found during import:")
+    assert "strict-warned" not in _api_names(apigw)
+
+    # failOnWarnings on a PUT changes nothing
+    before = _methods(apigw, imported["id"])
+    with pytest.raises(ClientError):
+        apigw.put_rest_api(
+            restApiId=imported["id"], mode="overwrite", body=strict, failOnWarnings=True
+        )
+    assert _methods(apigw, imported["id"]) == before
+
+
+@pytest.mark.parametrize(
+    ("paths", "message"),
+    [
+        ({"/bad path": {"get": _mock(1)}}, "Resource's path part only allow a-zA-Z0-9._-"),
+        ({"/x/{a}": {"get": _mock(1)}, "/x/{b}": {"get": _mock(1)}},
+         "A sibling ({a}) of this resource already has a variable path part -- only one is allowed"),
+        ({"/x": {"get": {"responses": {}, "x-amazon-apigateway-integration": {"type": "lambda"}}}},
+         "Invalid integration type specified: lambda"),
+        ({"/x": {"get": {"responses": {}, "security": [{"missing": []}]}}},
+         "No security definition named 'missing'"),
+    ],
+)  # fmt: skip
+def test_errors_change_nothing(endpoint: str, paths: dict[str, Any], message: str) -> None:
+    apigw = Builder(endpoint, "unused").apigw
+    api_id = apigw.import_rest_api(body=_oas3("kept", {"/keep": {"get": _mock(1)}}))["id"]
+    title = f"refused-{api_id}"
+    with pytest.raises(ClientError) as excinfo:
+        apigw.import_rest_api(body=_oas3(title, paths))
+    error = excinfo.value.response["Error"]
+    assert error["Code"] == "BadRequestException"
+    assert error["Message"].startswith("Errors found during import:\n\t")
+    assert message in error["Message"]
+    assert title not in _api_names(apigw)
+    with pytest.raises(ClientError) as excinfo:
+        apigw.put_rest_api(restApiId=api_id, mode="overwrite", body=_oas3(title, paths))
+    assert message in excinfo.value.response["Error"]["Message"]
+    assert _methods(apigw, api_id) == {"/": set(), "/keep": {"GET"}}
+    assert apigw.get_rest_api(restApiId=api_id)["name"] == "kept"
+
+
+def test_a_failing_operation_part_way_deletes_the_new_api(endpoint: str) -> None:
+    # PutIntegration refuses an AWS_PROXY integration that is not a Lambda function; the
+    # import reports it and leaves no API behind
+    apigw = Builder(endpoint, "unused").apigw
+    integration = {"type": "aws_proxy", "httpMethod": "POST",
+                   "uri": "arn:aws:apigateway:us-east-1:sqs:path/000000000000/queue"}  # fmt: skip
+    title = "half-built"
+    with pytest.raises(ClientError) as excinfo:
+        apigw.import_rest_api(body=_oas3(title, {"/x": {"get": {
+            "responses": {}, "x-amazon-apigateway-integration": integration}}}))  # fmt: skip
+    error = excinfo.value.response["Error"]
+    assert error["Code"] == "BadRequestException"
+    assert error["Message"].startswith(
+        "Errors found during import:\n\tUnable to put integration on 'GET' for resource at path '/x': "
+    )
+    assert title not in _api_names(apigw)
