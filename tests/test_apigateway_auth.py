@@ -3,6 +3,9 @@ deployed REST APIs."""
 
 from __future__ import annotations
 
+import base64
+import json
+import time
 from typing import Any
 
 import pytest
@@ -74,6 +77,26 @@ def secured(endpoint: str) -> Builder:
         ("/other", cached),
     ):
         api.proxy(path, echo, "GET", authorizationType="CUSTOM", authorizerId=authorizer_id)
+    # A MOCK behind the authorizer: $context.authorizer reaches templates.
+    mocked = api.method("/mocked", "GET", authorizationType="CUSTOM", authorizerId=cached)
+    key = {"restApiId": api.api_id, "resourceId": mocked, "httpMethod": "GET"}
+    api.apigw.put_integration(
+        **key, type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'}
+    )
+    api.apigw.put_method_response(**key, statusCode="200")
+    template = '{"who": "$context.authorizer.principalId", "run": "$context.authorizer.run"}'
+    api.apigw.put_integration_response(
+        **key, statusCode="200", responseTemplates={"application/json": template}
+    )
+    pool = api.apigw.create_authorizer(
+        restApiId=api.api_id,
+        name="pool",
+        type="COGNITO_USER_POOLS",
+        providerARNs=["arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_abc"],
+        identitySource="method.request.header.Authorization",
+    )["id"]
+    api.proxy("/cognito", echo, "GET", authorizationType="COGNITO_USER_POOLS", authorizerId=pool)
+    api.proxy("/iam", echo, "GET", authorizationType="AWS_IAM")
     api.deploy("prod")
     return api
 
@@ -288,3 +311,76 @@ def test_api_key_and_usage_plan_management(keyed: Builder) -> None:
     with pytest.raises(ClientError) as excinfo:
         apigw.get_usage_plan(usagePlanId=plan["id"])
     assert excinfo.value.response["Error"]["Code"] == "NotFoundException"
+
+
+def test_authorizer_context_reaches_mapping_templates(secured: Builder) -> None:
+    url = secured.url("prod", "/mocked")
+    reply = call(url, headers={"Authorization": "allow-m"})
+    assert reply.status == 200, reply.body
+    body = reply.json()
+    assert body["who"] == "user-allow-m"
+    assert body["run"]  # the authorizer's context value
+    assert call(url, headers={"Authorization": "deny"}).status == 403
+
+
+def _jwt(claims: dict[str, Any]) -> str:
+    def part(value: dict[str, Any]) -> str:
+        raw = json.dumps(value).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256'})}.{part(claims)}.c2ln"
+
+
+def test_cognito_authorizer_needs_a_token_and_passes_its_claims(secured: Builder) -> None:
+    url = secured.url("prod", "/cognito")
+    assert call(url).status == 401
+    assert call(url, headers={"Authorization": "not-a-jwt"}).status == 401
+    expired = _jwt({"sub": "u1", "exp": int(time.time()) - 60})
+    assert call(url, headers={"Authorization": expired}).status == 401
+    token = _jwt({"sub": "u1", "email": "a@b.c", "exp": int(time.time()) + 600})
+    claims = _context(call(url, headers={"Authorization": token}))["claims"]
+    assert (claims["sub"], claims["email"]) == ("u1", "a@b.c")
+
+
+def test_aws_iam_methods_need_a_signature(secured: Builder) -> None:
+    url = secured.url("prod", "/iam")
+    reply = call(url)
+    assert (reply.status, reply.json()) == (403, {"message": "Missing Authentication Token"})
+    signed = {
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/execute-api/"
+        "aws4_request, SignedHeaders=host, Signature=abc"
+    }
+    assert call(url, headers=signed).status == 200
+
+
+def test_api_key_from_the_authorizer(endpoint: str) -> None:
+    api = Builder(endpoint, "key-source")
+    fn = api.function(AUTHORIZER)
+    authorizer = api.apigw.create_authorizer(
+        restApiId=api.api_id,
+        name="keys",
+        type="TOKEN",
+        authorizerUri=lambda_uri(fn),
+        identitySource="method.request.header.Authorization",
+    )["id"]
+    api.proxy(
+        "/x",
+        api.function(ECHO),
+        "GET",
+        authorizationType="CUSTOM",
+        authorizerId=authorizer,
+        apiKeyRequired=True,
+    )
+    api.apigw.update_rest_api(
+        restApiId=api.api_id,
+        patchOperations=[{"op": "replace", "path": "/apiKeySource", "value": "AUTHORIZER"}],
+    )
+    api.deploy("prod")
+    url = api.url("prod", "/x")
+    assert call(url, headers={"Authorization": "allow-k"}).status == 403  # no such key yet
+    key = api.apigw.create_api_key(
+        name="from-authorizer", value="key-from-authorizer-0123456789", enabled=True
+    )
+    plan = api.apigw.create_usage_plan(name="k", apiStages=[{"apiId": api.api_id, "stage": "prod"}])
+    api.apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    assert call(url, headers={"Authorization": "allow-k"}).status == 200

@@ -176,6 +176,8 @@ def handler(event, context):
         return {"statusCode": 200, "body": "x", "unexpected": 1}
     if kind == "dict-body":
         return {"statusCode": 200, "body": {"a": 1}}
+    if kind == "bad-header":
+        return {"statusCode": 200, "headers": {"X-A": "a\\r\\nInjected: 1"}, "body": "x"}
     if kind == "not-object":
         return "just a string"
     if kind == "raise":
@@ -206,7 +208,7 @@ def test_response_forms(responses: Builder) -> None:
     assert (empty.status, empty.body) == (204, b"")
 
 
-@pytest.mark.parametrize("kind", ["extra-key", "dict-body", "not-object", "raise"])
+@pytest.mark.parametrize("kind", ["extra-key", "dict-body", "not-object", "raise", "bad-header"])
 def test_malformed_response_or_function_error_is_502(responses: Builder, kind: str) -> None:
     reply = call(responses.url("v1", f"/r/{kind}"))
     assert reply.status == 502

@@ -46,9 +46,9 @@ class Grant:
 
 @lru_cache(maxsize=1024)
 def _glob(pattern: str) -> re.Pattern[str]:
-    return re.compile("".join(
-        ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern
-    ))  # fmt: skip
+    return re.compile(
+        "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    )
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -192,9 +192,11 @@ class Authorizers:
     async def _invoke(self, call: Call, authorizer: Doc, event: dict[str, Any]) -> Grant:
         self.invocations += 1
         payload, error = await self.runtime.invoke(
-            call, authorizer.get("authorizerUri") or "", orjson.dumps(event),
+            call,
+            authorizer.get("authorizerUri") or "",
+            orjson.dumps(event),
             _AUTHORIZER_TIMEOUT_MS,
-        )  # fmt: skip
+        )
         if error is not None:
             try:
                 text = orjson.loads(payload).get("errorMessage")

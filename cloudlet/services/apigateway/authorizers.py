@@ -35,16 +35,20 @@ def _check(doc: Doc) -> None:
         raise bad_request("Invalid authorizer name specified")
     ttl = doc.get("authorizerResultTtlInSeconds", DEFAULT_TTL)
     if not 0 <= ttl <= MAX_TTL:
-        raise bad_request(f"Invalid authorizer result TTL specified: {ttl}. Must be between 0 "
-                          f"and {MAX_TTL}")  # fmt: skip
+        raise bad_request(
+            f"Invalid authorizer result TTL specified: {ttl}. Must be between 0 and {MAX_TTL}"
+        )
     if kind == "COGNITO_USER_POOLS":
         if not doc.get("providerARNs"):
             raise bad_request("ProviderARNs need to be specified for COGNITO_USER_POOLS type")
         return
     uri = doc.get("authorizerUri") or ""
     if not _LAMBDA_URI.match(uri):
-        raise bad_request(f"Invalid Authorizer URI specified: {uri}" if uri
-                          else "Authorizer URI is required for TOKEN/REQUEST authorizers")  # fmt: skip
+        raise bad_request(
+            f"Invalid Authorizer URI specified: {uri}"
+            if uri
+            else "Authorizer URI is required for TOKEN/REQUEST authorizers"
+        )
     found = sources(doc)
     if kind == "TOKEN":
         if len(found) != 1 or not _HEADER_SOURCE.match(found[0]):
@@ -69,8 +73,14 @@ def _check(doc: Doc) -> None:
 def create_authorizer(ctx: RequestContext, store: ApiGatewayStore, request: dict[str, Any]) -> Doc:
     api = lookup.rest_api(ctx, store, request["restApiId"])
     doc: Doc = {"name": request["name"], "type": request["type"]}
-    for key in ("providerARNs", "authType", "authorizerUri", "authorizerCredentials",
-                "identitySource", "identityValidationExpression"):  # fmt: skip
+    for key in (
+        "providerARNs",
+        "authType",
+        "authorizerUri",
+        "authorizerCredentials",
+        "identitySource",
+        "identityValidationExpression",
+    ):
         if request.get(key) is not None:
             doc[key] = request[key]
     doc["authorizerResultTtlInSeconds"] = request.get("authorizerResultTtlInSeconds", DEFAULT_TTL)
@@ -97,17 +107,17 @@ _RULES = (
     patch.Rule("/authorizerUri", patch.field("authorizerUri"), ("replace", "remove")),
     patch.Rule(
         "/authorizerCredentials", patch.field("authorizerCredentials"), ("replace", "remove")
-    ),  # fmt: skip
+    ),
     patch.Rule("/identitySource", patch.field("identitySource"), ("replace", "remove")),
     patch.Rule(
         "/identityValidationExpression",
         patch.field("identityValidationExpression"),
         ("replace", "remove"),
-    ),  # fmt: skip
+    ),
     patch.Rule(
         "/authorizerResultTtlInSeconds",
         patch.field("authorizerResultTtlInSeconds", convert=patch.integer, optional=False),
-    ),  # fmt: skip
+    ),
     patch.Rule("/authType", patch.field("authType"), ("replace", "remove")),
     patch.Rule("/providerARNs/{}", patch.member("providerARNs"), ("add", "remove", "replace")),
 )

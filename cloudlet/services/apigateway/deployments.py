@@ -99,14 +99,19 @@ def create_deployment(ctx: RequestContext, store: ApiGatewayStore, request: dict
         if stage_name:
             stage = store.get("stage", api["id"], stage_name)
             if stage is None:
-                stage = _new_stage(api["id"], stage_name, deployment_id, {
-                    "description": request.get("stageDescription"),
-                    "variables": request.get("variables"),
-                    "cacheClusterEnabled": request.get("cacheClusterEnabled", False),
-                    "cacheClusterSize": request.get("cacheClusterSize"),
-                    "tracingEnabled": request.get("tracingEnabled", False),
-                    "canarySettings": request.get("canarySettings"),
-                })  # fmt: skip
+                stage = _new_stage(
+                    api["id"],
+                    stage_name,
+                    deployment_id,
+                    {
+                        "description": request.get("stageDescription"),
+                        "variables": request.get("variables"),
+                        "cacheClusterEnabled": request.get("cacheClusterEnabled", False),
+                        "cacheClusterSize": request.get("cacheClusterSize"),
+                        "tracingEnabled": request.get("tracingEnabled", False),
+                        "canarySettings": request.get("canarySettings"),
+                    },
+                )
             else:
                 stage = dict(stage, deploymentId=deployment_id, lastUpdatedDate=now())
                 if request.get("variables"):
@@ -282,18 +287,18 @@ def update_stage(ctx: RequestContext, store: ApiGatewayStore, request: dict[str,
         ),
         patch.Rule(
             "/documentationVersion", patch.field("documentationVersion"), ("replace", "remove")
-        ),  # fmt: skip
+        ),
         patch.Rule("/webAclArn", patch.field("webAclArn"), ("replace", "remove")),
         patch.Rule(
             "/accessLogSettings/destinationArn",
             patch.field("accessLogSettings", "destinationArn"),
             ("replace", "remove"),
-        ),  # fmt: skip
+        ),
         patch.Rule(
             "/accessLogSettings/format",
             patch.field("accessLogSettings", "format"),
             ("replace", "remove"),
-        ),  # fmt: skip
+        ),
         patch.Rule("/accessLogSettings", patch.field("accessLogSettings"), ("remove",)),
         patch.Rule("/{}/{}/{}/{}", _method_setting, ("replace", "remove")),
     )

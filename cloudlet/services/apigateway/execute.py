@@ -165,9 +165,13 @@ class Runtime:
             value = call.header("x-api-key")
         if value:
             key_id = keys.key_allows(
-                self.store, deployed.account, deployed.region, value, call.request.api_id,
+                self.store,
+                deployed.account,
+                deployed.region,
+                value,
+                call.request.api_id,
                 call.stage_name,
-            )  # fmt: skip
+            )
             if key_id is not None:
                 call.api_key, call.api_key_id = value, key_id
                 return
@@ -206,8 +210,13 @@ class Runtime:
             task.add_done_callback(_ignore_result)
             raise timed_out() from None
         except ServiceError as error:
-            log.warning("API %s: invoking %s failed: %s %s", call.request.api_id,
-                        found.group(1), error.code, error.message)  # fmt: skip
+            log.warning(
+                "API %s: invoking %s failed: %s %s",
+                call.request.api_id,
+                found.group(1),
+                error.code,
+                error.message,
+            )
             raise internal_error() from None
         return result.get("Payload") or b"", result.get("FunctionError")
 

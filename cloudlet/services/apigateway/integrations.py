@@ -43,13 +43,28 @@ if TYPE_CHECKING:
 
 Doc = dict[str, Any]
 Headers = list[tuple[bytes, bytes]]
-_HOP = frozenset({"host", "connection", "content-length", "transfer-encoding", "keep-alive",
-                  "upgrade", "te", "trailer", "proxy-connection"})  # fmt: skip
+_HOP = frozenset(
+    {
+        "host",
+        "connection",
+        "content-length",
+        "transfer-encoding",
+        "keep-alive",
+        "upgrade",
+        "te",
+        "trailer",
+        "proxy-connection",
+    }
+)
 _AWS_URI = re.compile(r"^arn:aws[a-zA-Z-]*:apigateway:([^:]*):([a-zA-Z0-9.-]+):(path|action)/(.+)$")
 _LAMBDA_PATH = re.compile(r"^2015-03-31/functions/(.+)/invocations$")
 # The services whose ARN name differs from botocore's.
-_BOTOCORE_NAMES = {"states": "stepfunctions", "monitoring": "cloudwatch", "email": "ses",
-                   "execute-api": "apigateway"}  # fmt: skip
+_BOTOCORE_NAMES = {
+    "states": "stepfunctions",
+    "monitoring": "cloudwatch",
+    "email": "ses",
+    "execute-api": "apigateway",
+}
 
 
 # -- values named by mapping expressions --------------------------------------------------------
@@ -211,26 +226,33 @@ def respond(
             continue
         value = _response_value(call, source, headers, body)
         if value is not None:
-            out.append((target[len("method.response.header."):].encode(),
-                        value.encode("latin-1", "replace")))  # fmt: skip
+            out.append(header(target[len("method.response.header.") :], value))
     templates = chosen.get("responseTemplates") or {}
     content_type = "application/json"
     if templates:
         accept = call.request.headers.get("accept", "")
         wanted = next((ct for ct in templates if media_type_matches(accept, [ct])), None)
-        content_type = wanted or ("application/json" if "application/json" in templates
-                                  else next(iter(templates)))  # fmt: skip
+        content_type = wanted or (
+            "application/json" if "application/json" in templates else next(iter(templates))
+        )
         template = templates[content_type]
         if template:
             text, overrides = _render(call, template, body, request_side=False)
             body = text.encode()
             if overrides.status is not None:
                 status = overrides.status
-            out += [(k.encode(), v.encode("latin-1", "replace"))
-                    for k, v in overrides.response_headers.items()]  # fmt: skip
+            out += [header(k, v) for k, v in overrides.response_headers.items()]
     if not any(name.lower() == b"content-type" for name, _ in out):
         out.append((b"content-type", content_type.encode()))
     return status, out, body
+
+
+def header(name: str, value: str) -> tuple[bytes, bytes]:
+    """A response header from mapped values: line breaks, which would split the
+    response, become spaces."""
+    name = name.strip().replace("\r", "").replace("\n", "")
+    value = value.replace("\r", " ").replace("\n", " ")
+    return name.encode("latin-1", "replace"), value.encode("latin-1", "replace")
 
 
 # -- running each type ---------------------------------------------------------------------------
@@ -286,9 +308,13 @@ def _url(
 
 
 async def _exchange(
-    call: Call, integration: Doc, method: str, url: str, headers: list[tuple[str, str]],
+    call: Call,
+    integration: Doc,
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]],
     body: bytes,
-) -> tuple[int, list[tuple[str, str]], bytes]:  # fmt: skip
+) -> tuple[int, list[tuple[str, str]], bytes]:
     timeout = integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MS) / 1000
     try:
         return await httpclient.request(method, url, headers, body, timeout=timeout)
@@ -311,10 +337,14 @@ async def _http_proxy(call: Call, integration: Doc) -> Response:
     if method == "ANY":
         method = call.request.method
     url = _url(call, integration, mapped["path"], query)
-    status, answer, body = await _exchange(call, integration, method, url, headers,
-                                           call.request.body)  # fmt: skip
-    return status, [(k.encode("latin-1", "replace"), v.encode("latin-1", "replace"))
-                    for k, v in answer], body  # fmt: skip
+    status, answer, body = await _exchange(
+        call, integration, method, url, headers, call.request.body
+    )
+    return (
+        status,
+        [(k.encode("latin-1", "replace"), v.encode("latin-1", "replace")) for k, v in answer],
+        body,
+    )
 
 
 async def _http(
@@ -324,8 +354,9 @@ async def _http(
     if method == "ANY":
         method = call.request.method
     url = _url(call, integration, mapped["path"], list(mapped["querystring"].items()))
-    status, headers, answer = await _exchange(call, integration, method, url,
-                                              list(mapped["header"].items()), body)  # fmt: skip
+    status, headers, answer = await _exchange(
+        call, integration, method, url, list(mapped["header"].items()), body
+    )
     return respond(call, integration, str(status), headers, answer)
 
 

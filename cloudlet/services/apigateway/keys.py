@@ -109,8 +109,11 @@ def update_api_key(ctx: RequestContext, store: ApiGatewayStore, request: dict[st
     doc = lookup.api_key(ctx, store, request["apiKey"])
     updated = patch.apply(doc, request.get("patchOperations") or [], _KEY_RULES)
     added = [s for s in updated.get("stageKeys", []) if s not in doc.get("stageKeys", [])]
-    _stage_keys(ctx, store, [dict(zip(("restApiId", "stageName"), s.split("/", 1), strict=False))
-                             for s in added])  # fmt: skip
+    _stage_keys(
+        ctx,
+        store,
+        [dict(zip(("restApiId", "stageName"), s.split("/", 1), strict=False)) for s in added],
+    )
     updated.setdefault("stageKeys", [])
     updated["lastUpdatedDate"] = now()
     return _key_view(store.put("apikey", account_scope(ctx), doc["id"], updated), False)
@@ -222,21 +225,21 @@ _PLAN_RULES = (
         "/throttle/burstLimit",
         patch.field("throttle", "burstLimit", convert=patch.integer),
         ("replace", "remove"),
-    ),  # fmt: skip
+    ),
     patch.Rule(
         "/throttle/rateLimit",
         patch.field("throttle", "rateLimit", convert=patch.number),
         ("replace", "remove"),
-    ),  # fmt: skip
+    ),
     patch.Rule("/throttle", patch.field("throttle"), ("remove",)),
     patch.Rule(
         "/quota/limit", patch.field("quota", "limit", convert=patch.integer), ("replace", "remove")
-    ),  # fmt: skip
+    ),
     patch.Rule(
         "/quota/offset",
         patch.field("quota", "offset", convert=patch.integer),
         ("replace", "remove"),
-    ),  # fmt: skip
+    ),
     patch.Rule("/quota/period", patch.field("quota", "period"), ("replace", "remove")),
     patch.Rule("/quota", patch.field("quota"), ("remove",)),
 )
@@ -327,8 +330,9 @@ def delete_usage_plan_key(
     return {}
 
 
-def key_allows(store: ApiGatewayStore, account: str, region: str, value: str, api_id: str,
-               stage: str) -> str | None:  # fmt: skip
+def key_allows(
+    store: ApiGatewayStore, account: str, region: str, value: str, api_id: str, stage: str
+) -> str | None:
     """The id of the key whose value is `value` when it is enabled and in a usage plan of
     this API stage, else None."""
     scope = f"{account}:{region}"

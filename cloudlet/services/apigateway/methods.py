@@ -76,8 +76,10 @@ def _check_method_auth(ctx: RequestContext, store: ApiGatewayStore, api_id: str,
     if kind in ("CUSTOM", "COGNITO_USER_POOLS"):
         authorizer_id = doc.get("authorizerId")
         if not authorizer_id:
-            raise bad_request("Invalid authorizer ID specified. Setting the authorization type "
-                              f"to {kind} requires a valid authorizer.")  # fmt: skip
+            raise bad_request(
+                "Invalid authorizer ID specified. Setting the authorization type "
+                f"to {kind} requires a valid authorizer."
+            )
         found = lookup.authorizer(store, api_id, authorizer_id)
         wanted = "COGNITO_USER_POOLS" if kind == "COGNITO_USER_POOLS" else ("TOKEN", "REQUEST")
         if found["type"] not in wanted:
@@ -90,13 +92,16 @@ def _check_method_auth(ctx: RequestContext, store: ApiGatewayStore, api_id: str,
 def _check_request_parameters(params: dict[str, Any] | None) -> None:
     for name in params or {}:
         if not _PARAM.match(name):
-            raise bad_request(f"Invalid mapping expression specified: Validation Result: "
-                              f"warnings : [], errors : [Invalid method parameter name: {name}]")  # fmt: skip
+            raise bad_request(
+                f"Invalid mapping expression specified: Validation Result: "
+                f"warnings : [], errors : [Invalid method parameter name: {name}]"
+            )
 
 
 def put_method(ctx: RequestContext, store: ApiGatewayStore, request: dict[str, Any]) -> Doc:
-    lookup.resource(store, lookup.rest_api(ctx, store, request["restApiId"])["id"],
-                    request["resourceId"])  # fmt: skip
+    lookup.resource(
+        store, lookup.rest_api(ctx, store, request["restApiId"])["id"], request["resourceId"]
+    )
     http_method = request["httpMethod"].upper()
     if http_method not in HTTP_METHODS:
         raise bad_request(
@@ -108,8 +113,14 @@ def put_method(ctx: RequestContext, store: ApiGatewayStore, request: dict[str, A
         "authorizationType": request["authorizationType"],
         "apiKeyRequired": request.get("apiKeyRequired", False),
     }
-    for key in ("authorizerId", "operationName", "requestParameters", "requestModels",
-                "requestValidatorId", "authorizationScopes"):  # fmt: skip
+    for key in (
+        "authorizerId",
+        "operationName",
+        "requestParameters",
+        "requestModels",
+        "requestValidatorId",
+        "authorizationScopes",
+    ):
         if request.get(key) is not None:
             doc[key] = request[key]
     if doc["authorizationType"] not in ("CUSTOM", "COGNITO_USER_POOLS"):
@@ -152,8 +163,9 @@ _METHOD_RULES = (
 
 def update_method(ctx: RequestContext, store: ApiGatewayStore, request: dict[str, Any]) -> Doc:
     def change(methods: dict[str, Doc], name: str) -> Doc:
-        updated = patch.apply(_method_of(methods, name), request.get("patchOperations") or [],
-                              _METHOD_RULES)  # fmt: skip
+        updated = patch.apply(
+            _method_of(methods, name), request.get("patchOperations") or [], _METHOD_RULES
+        )
         if updated["authorizationType"] not in ("CUSTOM", "COGNITO_USER_POOLS"):
             updated.pop("authorizerId", None)
         _check_method_auth(ctx, store, request["restApiId"], updated)
@@ -229,8 +241,7 @@ def update_method_response(
     def change(methods: dict[str, Doc], name: str) -> Doc:
         method = _method_of(methods, name)
         current = _response_of(method, "methodResponses", status)
-        updated = patch.apply(current, request.get("patchOperations") or [],
-                              _METHOD_RESPONSE_RULES)  # fmt: skip
+        updated = patch.apply(current, request.get("patchOperations") or [], _METHOD_RESPONSE_RULES)
         method["methodResponses"][status] = updated
         return updated
 
@@ -266,14 +277,17 @@ def check_integration(doc: Doc) -> None:
         if doc["httpMethod"] not in HTTP_METHODS:
             raise bad_request(f"Invalid integration HTTP method specified: {doc['httpMethod']}")
         if not uri:
-            raise bad_request("Integrations of type 'AWS', 'AWS_PROXY', 'HTTP' and 'HTTP_PROXY' "
-                              "require a URI")  # fmt: skip
+            raise bad_request(
+                "Integrations of type 'AWS', 'AWS_PROXY', 'HTTP' and 'HTTP_PROXY' require a URI"
+            )
     if kind in ("HTTP", "HTTP_PROXY") and not re.match(r"^https?://[^/\s]+", uri):
         raise bad_request("Invalid HTTP endpoint specified for URI")
     if kind == "AWS_PROXY" and not _LAMBDA_URI.match(uri):
         if _AWS_URI.match(uri):
-            raise bad_request("Integrations of type 'AWS_PROXY' currently only supports Lambda "
-                              "function and Firehose stream invocations.")  # fmt: skip
+            raise bad_request(
+                "Integrations of type 'AWS_PROXY' currently only supports Lambda "
+                "function and Firehose stream invocations."
+            )
         raise bad_request("Invalid ARN specified in the request")
     if kind == "AWS" and not _AWS_URI.match(uri):
         raise bad_request("AWS ARN for integration must contain path or action")
@@ -292,9 +306,11 @@ def check_integration(doc: Doc) -> None:
             r"multivalueheader)\.[^.\s]+$",
             name,
         ) or not isinstance(source, str):
-            raise bad_request(f"Invalid mapping expression specified: Validation Result: "
-                              f"warnings : [], errors : [Invalid mapping expression specified: "
-                              f"{name}]")  # fmt: skip
+            raise bad_request(
+                f"Invalid mapping expression specified: Validation Result: "
+                f"warnings : [], errors : [Invalid mapping expression specified: "
+                f"{name}]"
+            )
 
 
 def put_integration(ctx: RequestContext, store: ApiGatewayStore, request: dict[str, Any]) -> Doc:
@@ -309,8 +325,15 @@ def put_integration(ctx: RequestContext, store: ApiGatewayStore, request: dict[s
         doc["httpMethod"] = request["integrationHttpMethod"].upper()
     if request["type"] != "MOCK":
         doc["connectionType"] = request.get("connectionType", "INTERNET")
-    for key in ("uri", "connectionId", "credentials", "requestParameters", "requestTemplates",
-                "contentHandling", "tlsConfig"):  # fmt: skip
+    for key in (
+        "uri",
+        "connectionId",
+        "credentials",
+        "requestParameters",
+        "requestTemplates",
+        "contentHandling",
+        "tlsConfig",
+    ):
         if request.get(key) is not None:
             doc[key] = request[key]
     check_integration(doc)
@@ -342,10 +365,10 @@ _INTEGRATION_RULES = (
     ),
     patch.Rule(
         "/requestParameters/{}", patch.entry("requestParameters"), ("add", "replace", "remove")
-    ),  # fmt: skip
+    ),
     patch.Rule(
         "/requestTemplates/{}", patch.entry("requestTemplates"), ("add", "replace", "remove")
-    ),  # fmt: skip
+    ),
     patch.Rule("/cacheKeyParameters/{}", patch.member("cacheKeyParameters"), ("add", "remove")),
 )
 
@@ -421,10 +444,10 @@ _INTEGRATION_RESPONSE_RULES = (
     patch.Rule("/contentHandling", patch.field("contentHandling"), ("replace", "remove")),
     patch.Rule(
         "/responseParameters/{}", patch.entry("responseParameters"), ("add", "replace", "remove")
-    ),  # fmt: skip
+    ),
     patch.Rule(
         "/responseTemplates/{}", patch.entry("responseTemplates"), ("add", "replace", "remove")
-    ),  # fmt: skip
+    ),
 )
 
 
@@ -436,8 +459,9 @@ def update_integration_response(
     def change(methods: dict[str, Doc], name: str) -> Doc:
         integration = lookup.integration(_method_of(methods, name))
         current = _response_of(integration, "integrationResponses", status)
-        updated = patch.apply(current, request.get("patchOperations") or [],
-                              _INTEGRATION_RESPONSE_RULES)  # fmt: skip
+        updated = patch.apply(
+            current, request.get("patchOperations") or [], _INTEGRATION_RESPONSE_RULES
+        )
         _check_selection(updated.get("selectionPattern"))
         _method_of(methods, name)["methodIntegration"] = dict(
             integration,

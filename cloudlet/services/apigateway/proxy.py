@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 
 import orjson
@@ -72,10 +73,10 @@ def response(payload: bytes) -> tuple[int, Headers, bytes]:
         if not isinstance(values, list):
             raise Malformed("multiValueHeaders")
         seen.add(name.lower())
-        headers += [(name.encode("latin-1", "replace"), _text(v)) for v in values]
+        headers += [(_name(name), _text(v)) for v in values]
     for name, item in single.items():
         if name.lower() not in seen:
-            headers.append((name.encode("latin-1", "replace"), _text(item)))
+            headers.append((_name(name), _text(item)))
     body = value.get("body")
     if body is None:
         data = b""
@@ -91,9 +92,23 @@ def response(payload: bytes) -> tuple[int, Headers, bytes]:
     return status, headers, data
 
 
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def _name(name: str) -> bytes:
+    # A name that is no HTTP token (or a value with a line break) could split the
+    # response: such an answer is malformed.
+    if not _TOKEN.match(name):
+        raise Malformed("header name")
+    return name.encode()
+
+
 def _text(value: Any) -> bytes:
     if isinstance(value, bool):
         return b"true" if value else b"false"
     if isinstance(value, (dict, list)):
         raise Malformed("header value")
-    return ("" if value is None else str(value)).encode("latin-1", "replace")
+    text = "" if value is None else str(value)
+    if "\r" in text or "\n" in text:
+        raise Malformed("header value")
+    return text.encode("latin-1", "replace")
