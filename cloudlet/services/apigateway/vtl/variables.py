@@ -78,8 +78,7 @@ class InputVariable(VtlObject):
     def select(self, path: Any) -> Any:
         if not isinstance(path, str):
             raise NoSuchMethod("String parameter")
-        # each call works on its own copy: a template may change what it gets
-        return compile_path(path).evaluate(_copy(self.document()))
+        return compile_path(path).evaluate(self.document())
 
     def vtl_property(self, name: str) -> Any:
         return self.body if name == "body" else None
@@ -94,7 +93,8 @@ class InputVariable(VtlObject):
             )
         if name == "path" and len(args) == 1:
             found = self.select(args[0])
-            return "" if found is MISSING else found
+            # a copy of what matched: the template may change it, the payload stays
+            return "" if found is MISSING else _copy(found)
         if name == "params" and not args:
             return self.params
         if name == "params" and len(args) == 1:
