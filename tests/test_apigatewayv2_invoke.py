@@ -195,7 +195,8 @@ def test_payload_1_event(endpoint: str, apigw: Any, echo: str) -> None:
     assert event["resource"] == "/things/{id}"
     assert event["path"] == "/things/3"
     assert event["httpMethod"] == "GET"
-    assert event["multiValueHeaders"]["X-Multi"] == ["one", "two"]
+    assert event["multiValueHeaders"]["x-multi"] == ["one", "two"]
+    assert event["headers"]["x-multi"] == "two"
     assert event["queryStringParameters"] == {"q": "2"}
     assert event["multiValueQueryStringParameters"] == {"q": ["1", "2"]}
     assert event["pathParameters"] == {"id": "3"}
@@ -336,6 +337,25 @@ def test_disabled_execute_api_endpoint(endpoint: str, apigw: Any, echo: str) -> 
     apigw.update_api(ApiId=api_id, DisableExecuteApiEndpoint=True)
     reply = send(endpoint, url(api_id, "$default", "/x"))
     assert reply.status == 403 and reply.json() == {"message": "Forbidden"}
+
+
+def test_stage_variable_in_lambda_uri(endpoint: str, apigw: Any, echo: str) -> None:
+    api_id = apigw.create_api(Name="vars", ProtocolType="HTTP")["ApiId"]
+    base, name = echo.rsplit(":", 1)
+    integration = apigw.create_integration(
+        ApiId=api_id,
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=base + ":${stageVariables.fn}",
+        PayloadFormatVersion="2.0",
+    )["IntegrationId"]
+    apigw.create_route(ApiId=api_id, RouteKey="GET /v", Target=f"integrations/{integration}")
+    apigw.create_stage(ApiId=api_id, StageName="good", AutoDeploy=True, StageVariables={"fn": name})
+    apigw.create_stage(
+        ApiId=api_id, StageName="bad", AutoDeploy=True, StageVariables={"fn": "none"}
+    )
+    reply = send(endpoint, url(api_id, "good", "/v"))
+    assert reply.status == 200 and reply.json()["stageVariables"] == {"fn": name}
+    assert send(endpoint, url(api_id, "bad", "/v")).status == 500
 
 
 def test_unknown_api_is_not_found(endpoint: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from cloudlet.services.apigatewayv2.events import (
     response_v1,
     response_v2,
 )
-from cloudlet.services.apigatewayv2.integrations import lambda_arn
+from cloudlet.services.apigatewayv2.integrations import lambda_arn, with_stage_variables
 from cloudlet.services.apigatewayv2.models import Api, ApiStore, Doc
 from cloudlet.services.apigatewayv2.routing import Router
 
@@ -41,7 +40,6 @@ log = logging.getLogger("cloudlet.apigatewayv2")
 _JSON = (b"content-type", b"application/json")
 NOT_FOUND: Response = (404, [_JSON], b'{"message":"Not Found"}')
 _AUTHORIZER_TIMEOUT = 10.0
-_STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 
 
 def _message(status: int, text: str, *extra: tuple[bytes, bytes]) -> Response:
@@ -317,7 +315,9 @@ class DataPlane:
         return data
 
     async def _invoke_lambda(self, call: Call, integration: Doc) -> Response:
-        function = lambda_arn(integration["IntegrationUri"])
+        function = lambda_arn(
+            with_stage_variables(integration["IntegrationUri"], call.stage_variables)
+        )
         if function is None:
             return _copy(_INTERNAL)
         version = integration.get("PayloadFormatVersion", "1.0")
@@ -336,9 +336,7 @@ class DataPlane:
             return _copy(_INTERNAL)
 
     async def _forward(self, call: Call, integration: Doc) -> Response:
-        uri = _STAGE_VARIABLE.sub(
-            lambda m: call.stage_variables.get(m.group(1), ""), integration["IntegrationUri"]
-        )
+        uri = with_stage_variables(integration["IntegrationUri"], call.stage_variables)
         for name, value in call.path_params.items():
             uri = uri.replace("{" + name + "+}", value).replace("{" + name + "}", value)
         if call.request.query_string:

@@ -222,20 +222,28 @@ def v1_context(call: Call) -> dict[str, Any]:
     return context
 
 
-def event_v1(call: Call) -> dict[str, Any]:
-    """Payload 1.0: the REST API's proxy event, as HTTP APIs send it."""
-    request = call.request
+def v1_headers(call: Call) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """headers (the last value) and multiValueHeaders of payload 1.0, names lower-case
+    as HTTP APIs send them."""
     headers: dict[str, str] = {}
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in request.header_list:
-        headers[name] = value
-        multi_headers.setdefault(name, []).append(value)
+    multi: dict[str, list[str]] = {}
+    for name, value in call.request.header_list:
+        key = name.lower()
+        headers[key] = value
+        multi.setdefault(key, []).append(value)
     forwarded: dict[str, str] = {}
     _forwarded(call, forwarded)
     for name, value in forwarded.items():
-        if not any(k.lower() == name for k in headers):
+        if name not in headers:
             headers[name] = value
-            multi_headers[name] = [value]
+            multi[name] = [value]
+    return headers, multi
+
+
+def event_v1(call: Call) -> dict[str, Any]:
+    """Payload 1.0: the REST API's proxy event, as HTTP APIs send it."""
+    request = call.request
+    headers, multi_headers = v1_headers(call)
     query: dict[str, str] = {}
     multi_query: dict[str, list[str]] = {}
     for name, value in query_pairs(request.query_string):

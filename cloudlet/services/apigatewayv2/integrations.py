@@ -42,6 +42,16 @@ _MEMBERS = (
 _METHODS = frozenset({"ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
+STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
+
+
+def with_stage_variables(uri: str, variables: dict[str, str]) -> str:
+    """The URI with `${stageVariables.name}` replaced by the stage's values."""
+    if "${" not in uri:
+        return uri
+    return STAGE_VARIABLE.sub(lambda m: variables.get(m.group(1), ""), uri)
+
+
 def lambda_arn(uri: str) -> str | None:
     """The function ARN a Lambda integration or authorizer URI names: the ARN itself, or
     API Gateway's invocation ARN `arn:aws:apigateway:{region}:lambda:path/2015-03-31/
@@ -70,7 +80,8 @@ def _validate(doc: Doc) -> None:
     if kind == "AWS_PROXY":
         if not uri:
             raise bad_request("IntegrationUri is required for AWS_PROXY integrations")
-        if lambda_arn(uri) is None:
+        # Stage variables are filled in per stage when the API is called.
+        if lambda_arn(STAGE_VARIABLE.sub("x", uri)) is None:
             raise bad_request(f"Invalid Lambda function ARN or invocation URI: {uri}")
     else:
         parts = urlsplit(uri or "")

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudlet.services.apigatewayv2.authorizers import IDENTITY
-from cloudlet.services.apigatewayv2.events import Call, query_pairs, v1_context, v2_common
+from cloudlet.services.apigatewayv2.events import (
+    Call,
+    query_pairs,
+    v1_context,
+    v1_headers,
+    v2_common,
+)
 
 Answer = dict[str, Any]
 
@@ -95,11 +101,7 @@ def event(call: Call, authorizer: dict[str, Any], values: list[str]) -> dict[str
             "identitySource": values,
         }
         return body | {k: v for k, v in common.items() if k != "version"}
-    headers: dict[str, str] = {}
-    multi: dict[str, list[str]] = {}
-    for name, value in call.request.header_list:
-        headers[name] = value
-        multi.setdefault(name, []).append(value)
+    headers, multi = v1_headers(call)
     query: dict[str, str] = {}
     multi_query: dict[str, list[str]] = {}
     for name, value in query_pairs(call.request.query_string):
