@@ -56,7 +56,6 @@ def _unauthorized(description: str | None = None) -> Response:
 _FORBIDDEN = _message(403, "Forbidden")
 _INTERNAL = _message(500, "Internal Server Error")
 _UNAVAILABLE = _message(503, "Service Unavailable")
-_THROTTLED = _message(429, "Too Many Requests")
 
 
 @dataclass
@@ -302,9 +301,8 @@ class DataPlane:
         try:
             result: dict[str, Any] = task.result()
         except ServiceError as error:
+            # Throttling included: API Gateway answers a throttled function with 500.
             log.warning("invoking %s failed: %s %s", function, error.code, error.message)
-            if error.code in ("TooManyRequestsException", "ThrottlingException"):
-                return _THROTTLED
             return _INTERNAL
         except Exception:
             log.exception("invoking %s failed", function)

@@ -106,9 +106,11 @@ class JwtVerifier:
         self._fetched: dict[str, _KeySet] = {}
         self._pending: dict[str, asyncio.Future[_KeySet]] = {}
         self._file: dict[str, Any] | None = None
+        self._failed: dict[str, float] = {}
 
     def forget(self) -> None:
         self._fetched.clear()
+        self._failed.clear()
         self._file = None
 
     async def verify(self, token: str, issuer: str, audiences: list[str]) -> dict[str, Any]:
@@ -163,6 +165,10 @@ class JwtVerifier:
 
     async def _fetch(self, issuer: str) -> _KeySet:
         """Fetch the issuer's key set once however many requests wait for it."""
+        failed_at = self._failed.get(issuer)
+        if failed_at is not None and time.monotonic() - failed_at < _REFETCH_SECONDS:
+            # An issuer that just failed is not asked again by every request.
+            raise InvalidToken("the issuer's keys could not be fetched")
         pending = self._pending.get(issuer)
         if pending is None:
             pending = asyncio.get_running_loop().create_future()
@@ -171,9 +177,11 @@ class JwtVerifier:
                 keys = await _download(issuer)
                 result = _KeySet(keys, time.monotonic())
                 self._fetched[issuer] = result
+                self._failed.pop(issuer, None)
                 pending.set_result(result)
             except Exception as error:
                 log.warning("JWKS of %s could not be fetched: %s", issuer, error)
+                self._failed[issuer] = time.monotonic()
                 failed = InvalidToken("the issuer's keys could not be fetched")
                 pending.set_exception(failed)
                 pending.exception()  # retrieved: waiters get it from their own await
