@@ -152,6 +152,8 @@ def test_arithmetic() -> None:
     )
     assert r("#set($x = 2 + 3 * 4)#set($y = (2 + 3) * 4)$x $y") == "14 20"
     assert r("#set($z = 'a')#set($z = 1 / 0)$z") == "a"  # null (division by zero): unchanged
+    with pytest.raises(TemplateError):
+        r("#set($a = 10)#foreach($i in [1..100])#set($a = $a * $a)#end$a")
 
 
 def test_conditions() -> None:
@@ -647,6 +649,20 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
         compile_template("#set($a = " + "(" * 5000 + "1" + ")" * 5000 + ")")
     with pytest.raises(TemplateError):
         r("#set($m = {})#set($ok = $m.put('self', $m))$m")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "#set($m = {[1]: 2})",
+        "#set($m = {})$m[[1]]",
+        "#set($m = {})#set($m[[1]] = 2)",
+        "$m.get([1])",
+    ],
+)
+def test_a_list_as_a_map_key_is_a_template_error(template: str) -> None:
+    with pytest.raises(TemplateError):
+        r(template, m={})
 
 
 def test_runaway_loops_are_stopped() -> None:

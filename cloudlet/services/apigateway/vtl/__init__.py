@@ -78,6 +78,8 @@ class Template:
             pass
         except RecursionError:
             raise TemplateError("Template recursion too deep") from None
+        except TypeError as error:  # e.g. a list as a map key: Python cannot hash it
+            raise TemplateError(f"Template evaluation failed: {error}") from None
         return "".join(out)
 
 

@@ -640,7 +640,10 @@ class Parser:
             self.pos = number.end()
             text = number.group()
             is_float = any(mark in text for mark in ".eE")
-            return _constant(float(text) if is_float else int(text))
+            try:
+                return _constant(float(text) if is_float else int(text))
+            except ValueError:  # more digits than Python converts
+                raise self.error(f"Number too long: {text[:20]}...", position) from None
         word = _WORD.match(src, position)
         if word and word.group() in ("true", "false"):
             self.pos = word.end()

@@ -196,16 +196,20 @@ def compare(op: str, left: Any, right: Any) -> bool:
     return bool(left >= right)
 
 
+_LONG_LIMIT = 2**63
+
+
 def arithmetic(op: str, left: Any, right: Any) -> Any:
     """`+ - * / %` on numbers (Java integer division and remainder); else null."""
     if not (_is_number(left) and _is_number(right)):
         return None
-    if op == "+":
-        return left + right
-    if op == "-":
-        return left - right
-    if op == "*":
-        return left * right
+    if op in ("+", "-", "*"):
+        result = left + right if op == "+" else left - right if op == "-" else left * right
+        if isinstance(result, int) and not -_LONG_LIMIT <= result < _LONG_LIMIT:
+            # Velocity would go on in BigInteger; a template has no use for such numbers,
+            # and a loop of squarings must not be able to stall the server
+            raise TemplateError(f"Integer overflow: {op} gives more than 64 bits")
+        return result
     if right == 0:
         return None  # Velocity logs a division by zero and yields null
     if isinstance(left, int) and isinstance(right, int):
