@@ -384,3 +384,79 @@ def test_api_key_from_the_authorizer(endpoint: str) -> None:
     plan = api.apigw.create_usage_plan(name="k", apiStages=[{"apiId": api.api_id, "stage": "prod"}])
     api.apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
     assert call(url, headers={"Authorization": "allow-k"}).status == 200
+
+
+def test_flush_stage_authorizers_cache(secured: Builder) -> None:
+    url = secured.url("prod", "/cached")
+    first = _context(call(url, headers={"Authorization": "allow-f"}))["run"]
+    assert _context(call(url, headers={"Authorization": "allow-f"}))["run"] == first
+    secured.apigw.flush_stage_authorizers_cache(restApiId=secured.api_id, stageName="prod")
+    assert _context(call(url, headers={"Authorization": "allow-f"}))["run"] != first
+
+
+def test_gateway_responses_customise_refusals(endpoint: str) -> None:
+    api = Builder(endpoint, "gateway-responses")
+    fn = api.function(AUTHORIZER)
+    authorizer = api.apigw.create_authorizer(
+        restApiId=api.api_id,
+        name="a",
+        type="TOKEN",
+        authorizerUri=lambda_uri(fn),
+        identitySource="method.request.header.Authorization",
+    )["id"]
+    api.proxy("/x", api.function(ECHO), "GET", authorizationType="CUSTOM", authorizerId=authorizer)
+    apigw = api.apigw
+    defaults = apigw.get_gateway_responses(restApiId=api.api_id, limit=500)["items"]
+    assert len(defaults) == 21
+    assert all(item["defaultResponse"] for item in defaults)
+    missing = apigw.get_gateway_response(
+        restApiId=api.api_id, responseType="MISSING_AUTHENTICATION_TOKEN"
+    )
+    assert missing["statusCode"] == "403"
+    assert missing["responseTemplates"] == {
+        "application/json": '{"message":$context.error.messageString}'
+    }
+    apigw.put_gateway_response(
+        restApiId=api.api_id,
+        responseType="DEFAULT_4XX",
+        responseParameters={
+            "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+            "gatewayresponse.header.X-Seen": "method.request.header.X-Probe",
+        },
+    )
+    apigw.put_gateway_response(
+        restApiId=api.api_id,
+        responseType="MISSING_AUTHENTICATION_TOKEN",
+        statusCode="404",
+        responseTemplates={
+            "application/json": '{"error": $context.error.messageString, '
+            '"type": "$context.error.responseType"}'
+        },
+    )
+    with pytest.raises(ClientError) as excinfo:
+        apigw.put_gateway_response(restApiId=api.api_id, responseType="NOT_A_TYPE")
+    assert excinfo.value.response["Error"]["Code"] == "BadRequestException"
+    api.deploy("prod")
+
+    lost = call(api.url("prod", "/nowhere"))
+    assert lost.status == 404
+    assert lost.json() == {
+        "error": "Missing Authentication Token",
+        "type": "MISSING_AUTHENTICATION_TOKEN",
+    }
+    refused = call(api.url("prod", "/x"), headers={"X-Probe": "p"})
+    assert (refused.status, refused.json()) == (401, {"message": "Unauthorized"})
+    assert refused.header("Access-Control-Allow-Origin") == "*"
+    assert refused.header("X-Seen") == "p"
+    denied = call(api.url("prod", "/x"), headers={"Authorization": "deny"})
+    assert denied.status == 403
+    assert denied.header("Access-Control-Allow-Origin") == "*"
+
+    apigw.delete_gateway_response(restApiId=api.api_id, responseType="DEFAULT_4XX")
+    with pytest.raises(ClientError) as excinfo:
+        apigw.delete_gateway_response(restApiId=api.api_id, responseType="DEFAULT_4XX")
+    assert excinfo.value.response["Error"]["Code"] == "NotFoundException"
+    # Deployed responses change with the next deployment only.
+    assert call(api.url("prod", "/x")).header("Access-Control-Allow-Origin") == "*"
+    api.deploy("prod")
+    assert call(api.url("prod", "/x")).header("Access-Control-Allow-Origin") is None

@@ -17,6 +17,7 @@ from cloudlet.services.apigateway import (
     apis,
     authorizers,
     deployments,
+    gatewayresponses,
     imports,
     keys,
     methods,
@@ -94,6 +95,12 @@ class ApiGatewayService(Service):
         "TagResource": tags.tag_resource,
         "UntagResource": tags.untag_resource,
         "GetTags": tags.get_tags,
+        "PutGatewayResponse": gatewayresponses.put_gateway_response,
+        "GetGatewayResponse": gatewayresponses.get_gateway_response,
+        "GetGatewayResponses": gatewayresponses.get_gateway_responses,
+        "UpdateGatewayResponse": gatewayresponses.update_gateway_response,
+        "DeleteGatewayResponse": gatewayresponses.delete_gateway_response,
+        "FlushStageAuthorizersCache": deployments.flush_stage_authorizers_cache,
         "ImportRestApi": imports.import_rest_api,
         "PutRestApi": imports.put_rest_api,
     }
@@ -108,6 +115,7 @@ class ApiGatewayService(Service):
         # Built on first use: `cloud` is set by the gateway after construction.
         if self._runtime is None:
             self._runtime = Runtime(self.store, self.cloud)
+            self.store.flush_authorizers = self._runtime.authorizers.flush
         return self._runtime
 
     async def execute_api(self, request: ApiRequest) -> Response | None:

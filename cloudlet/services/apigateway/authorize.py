@@ -102,6 +102,11 @@ class Authorizers:
     def clear(self) -> None:
         self._cache.clear()
 
+    def flush(self, api_id: str, stage: str) -> None:
+        """FlushStageAuthorizersCache."""
+        for key in [k for k in self._cache if k[0] == api_id and k[1] == stage]:
+            del self._cache[key]
+
     async def authorize(self, call: Call, authorizer: Doc) -> None:
         """Set the call's authorizer context, or raise the Failure AWS answers."""
         method_arn = _method_arn(call)

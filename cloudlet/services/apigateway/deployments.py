@@ -34,6 +34,9 @@ def _snapshot(store: ApiGatewayStore, api: Doc) -> Doc:
         "authorizers": {a["id"]: a for a in copy.deepcopy(store.items("authorizer", api["id"]))},
         "binaryMediaTypes": api.get("binaryMediaTypes") or [],
         "apiKeySource": api.get("apiKeySource", "HEADER"),
+        "gatewayResponses": {
+            g["responseType"]: g for g in copy.deepcopy(store.items("gatewayresponse", api["id"]))
+        },
         "account": api["_account"],
         "region": api["_region"],
     }
@@ -308,3 +311,12 @@ def update_stage(ctx: RequestContext, store: ApiGatewayStore, request: dict[str,
     )
     updated["lastUpdatedDate"] = now()
     return public(store.put("stage", api["id"], doc["stageName"], updated))
+
+
+def flush_stage_authorizers_cache(
+    ctx: RequestContext, store: ApiGatewayStore, request: dict[str, Any]
+) -> dict[str, Any]:
+    api = lookup.rest_api(ctx, store, request["restApiId"])
+    stage = lookup.stage(store, api["id"], request["stageName"])
+    store.flush_authorizers(api["id"], stage["stageName"])
+    return {}

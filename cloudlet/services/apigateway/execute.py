@@ -20,7 +20,7 @@ from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.execute_api import ApiRequest
 from cloudlet.gateway.protocol.wire import Response
-from cloudlet.services.apigateway import integrations, keys, proxy
+from cloudlet.services.apigateway import gatewayresponses, integrations, keys, proxy
 from cloudlet.services.apigateway.authorize import Authorizers
 from cloudlet.services.apigateway.failures import (
     Failure,
@@ -77,6 +77,7 @@ class Runtime:
             authorizers=snapshot["authorizers"],
             binary_types=snapshot["binaryMediaTypes"],
             api_key_source=snapshot["apiKeySource"],
+            gateway_responses=snapshot.get("gatewayResponses") or {},
             account=snapshot["account"],
             region=snapshot["region"],
         )
@@ -114,6 +115,22 @@ class Runtime:
         deployed = self.deployed(api, stage_name)
         if deployed is None:
             raise forbidden()
+        try:
+            return await self._serve(deployed, request, stage_name, path, raw_path, apigw_id)
+        except Failure as failure:
+            if not deployed.gateway_responses:
+                raise
+            return gatewayresponses.customised(failure, deployed, request, stage_name)
+
+    async def _serve(
+        self,
+        deployed: Deployed,
+        request: ApiRequest,
+        stage_name: str,
+        path: str,
+        raw_path: str,
+        apigw_id: str,
+    ) -> Response:
         raw = raw_path.split("?", 1)[0].lstrip("/")
         segments = [unquote(s) for s in raw.split("/")] if raw else []
         found = deployed.routes.match(segments, request.method)
@@ -129,12 +146,16 @@ class Runtime:
             path_params=found.path_params,
             apigw_id=apigw_id,
         )
-        await self._authorize(call)
-        self._check_api_key(call)
-        integration = found.method["methodIntegration"]
-        if integration["type"] == "AWS_PROXY":
-            return await self._lambda_proxy(call, integration)
-        return await integrations.run(self, call, integration)
+        try:
+            await self._authorize(call)
+            self._check_api_key(call)
+            integration = found.method["methodIntegration"]
+            if integration["type"] == "AWS_PROXY":
+                return await self._lambda_proxy(call, integration)
+            return await integrations.run(self, call, integration)
+        except Failure as failure:
+            failure.call = call  # for the gateway response's $context
+            raise
 
     async def _authorize(self, call: Call) -> None:
         kind = call.method.get("authorizationType", "NONE")
@@ -175,7 +196,7 @@ class Runtime:
             if key_id is not None:
                 call.api_key, call.api_key_id = value, key_id
                 return
-        raise forbidden()
+        raise forbidden("INVALID_API_KEY")
 
     # -- integrations ------------------------------------------------------------------
 

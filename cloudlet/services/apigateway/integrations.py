@@ -150,7 +150,12 @@ def _request_body(call: Call, integration: Doc) -> tuple[bytes, str | None, vtl.
     if template is None:
         behaviour = integration.get("passthroughBehavior", "WHEN_NO_MATCH")
         if behaviour == "NEVER" or (behaviour == "WHEN_NO_TEMPLATES" and templates):
-            raise message(415, "Unsupported Media Type", "UnsupportedMediaTypeException")
+            raise message(
+                415,
+                "Unsupported Media Type",
+                "UnsupportedMediaTypeException",
+                "UNSUPPORTED_MEDIA_TYPE",
+            )
         return call.request.body, call.request.headers.get("content-type"), None
     if not template:
         return b"", content_type, None
@@ -172,7 +177,7 @@ def _render(
     except vtl.InvalidJsonBodyError as error:
         if not request_side:  # the backend's body: API Gateway's own fault to the caller
             raise internal_error() from None
-        raise message(400, error.message, "BadRequestException") from None
+        raise message(400, error.message, "BadRequestException", "BAD_REQUEST_BODY") from None
     except vtl.TemplateError:
         raise internal_error() from None
 

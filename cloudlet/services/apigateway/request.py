@@ -32,6 +32,8 @@ class Deployed:
     authorizers: dict[str, Doc]
     binary_types: list[str]
     api_key_source: str
+    gateway_responses: dict[str, Doc]
+    """The customised gateway responses by type."""
     account: str
     region: str
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 import string
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -48,6 +49,8 @@ class ApiGatewayStore:
         self.db = db
         db.ensure_schema(SCHEMA)
         self._objects: dict[tuple[str, str], dict[str, Doc]] = {}
+        # Set by the service to the data plane's authorizer cache (api id, stage).
+        self.flush_authorizers: Callable[[str, str], None] = lambda api_id, stage: None
         self.load()
 
     def load(self) -> None:
