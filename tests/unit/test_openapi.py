@@ -41,6 +41,12 @@ LAMBDA_URI = (
 )
 AUTH_URI = LAMBDA_URI.replace("function:auth", "function:authorizer")
 MUTATING = ("Create", "Put", "Update", "Delete")
+# operations a service may lack: the import goes on without them, with a warning
+OPTIONAL = frozenset(
+    {"GetRequestValidators", "CreateRequestValidator", "UpdateRequestValidator",
+     "DeleteRequestValidator", "GetGatewayResponses", "PutGatewayResponse",
+     "DeleteGatewayResponse"}
+)  # fmt: skip
 
 
 class Recorder:
@@ -51,8 +57,10 @@ class Recorder:
         resources: list[dict[str, Any]] | None = None,
         authorizers: list[dict[str, Any]] | None = None,
         api: dict[str, Any] | None = None,
-        supported: tuple[str, ...] = (),
+        supported: frozenset[str] = frozenset(),
         failing: dict[str, ServiceError] | None = None,
+        validators: list[dict[str, Any]] | None = None,
+        gateway_responses: list[dict[str, Any]] | None = None,
     ) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.resources = resources or [{"id": "root", "path": "/"}]
@@ -60,6 +68,8 @@ class Recorder:
         self.api = api or {"id": "api1", "name": "old", "apiKeySource": "HEADER"}
         self.supported = supported
         self.failing = failing or {}
+        self.validators = validators or []
+        self.gateway_responses = gateway_responses or []
         self.count = 0
         self.answers: dict[str, list[dict[str, Any]]] = {}
 
@@ -68,8 +78,12 @@ class Recorder:
         if operation in self.failing:
             raise self.failing[operation]
         self.count += 1
-        if operation == "CreateRequestValidator" and operation not in self.supported:
-            raise ServiceError("NotImplemented", "CreateRequestValidator is not implemented")
+        if operation in OPTIONAL and operation not in self.supported:
+            raise ServiceError("NotImplemented", f"{operation} is not implemented")
+        if operation == "GetRequestValidators":
+            return {"items": self.validators}
+        if operation == "GetGatewayResponses":
+            return {"items": self.gateway_responses}
         if operation in ("GetRestApi", "CreateRestApi"):
             return dict(self.api, **{k: v for k, v in request.items() if k != "restApiId"})
         if operation == "GetResources":
@@ -562,7 +576,7 @@ def validators_document() -> dict[str, Any]:
 
 
 def test_request_validators() -> None:
-    recorder = Recorder(supported=("CreateRequestValidator",))
+    recorder = Recorder(supported=OPTIONAL)
     assert put(validators_document(), recorder) == []
     assert recorder.requests("CreateRequestValidator")[0] == {
         "restApiId": "api1", "name": "basic", "validateRequestBody": True,
@@ -578,13 +592,107 @@ def test_request_validators_without_service_support_are_a_warning() -> None:
     recorder = Recorder()
     warnings = put(validators_document(), recorder)
     assert warnings == [
-        "Request validators are not supported: x-amazon-apigateway-request-validators was ignored"
+        "Request validators (x-amazon-apigateway-request-validators) are not supported by "
+        "cloudlet and were ignored"
     ]
     assert "requestValidatorId" not in recorder.requests("PutMethod")[0]
     recorder = Recorder()
-    with pytest.raises(OpenApiError):
+    with pytest.raises(OpenApiError) as caught:
         put(validators_document(), recorder, fail=True)
-    assert recorder.mutations() == ["CreateRequestValidator"]
+    assert caught.value.message.startswith("Warnings found during import:\n\tRequest validators")
+    assert recorder.mutations() == []
+
+
+def test_merge_reuses_request_validators_of_the_same_name() -> None:
+    existing = [{"id": "v-old", "name": "params", "validateRequestParameters": False}]
+    recorder = Recorder(supported=OPTIONAL, validators=existing)
+    put(validators_document(), recorder)
+    assert [v["name"] for v in recorder.requests("CreateRequestValidator")] == ["basic"]
+    assert recorder.requests("UpdateRequestValidator") == [{
+        "restApiId": "api1", "requestValidatorId": "v-old",
+        "patchOperations": [{"op": "replace", "path": "/validateRequestParameters", "value": "true"}],
+    }]  # fmt: skip
+    methods = {m["httpMethod"]: m for m in recorder.requests("PutMethod")}
+    assert methods["POST"]["requestValidatorId"] == "v-old"
+
+
+# --- gateway responses ---------------------------------------------------------------------------
+
+GATEWAY_RESPONSES = {
+    "DEFAULT_4XX": {
+        "responseParameters": {
+            "gatewayresponse.header.Access-Control-Allow-Origin": "'domain.com'"
+        },
+        "responseTemplates": {"application/json": '{"message": test 4xx b }'},
+    },
+    "INVALID_API_KEY": {"statusCode": 429, "responseTemplates": {"application/json": "{}"}},
+}
+
+
+def test_gateway_responses() -> None:
+    # [EXT] the guide's x-amazon-apigateway-gateway-responses example
+    recorder = Recorder(supported=OPTIONAL)
+    put(oas3({}, **{"x-amazon-apigateway-gateway-responses": GATEWAY_RESPONSES}), recorder)
+    assert recorder.requests("PutGatewayResponse") == [
+        {"restApiId": "api1", "responseType": "DEFAULT_4XX",
+         "responseParameters": {"gatewayresponse.header.Access-Control-Allow-Origin": "'domain.com'"},
+         "responseTemplates": {"application/json": '{"message": test 4xx b }'}},
+        {"restApiId": "api1", "responseType": "INVALID_API_KEY", "statusCode": "429",
+         "responseTemplates": {"application/json": "{}"}},
+    ]  # fmt: skip
+
+
+def test_gateway_responses_without_service_support_are_a_warning() -> None:
+    recorder = Recorder()
+    warnings = put(
+        oas3({}, **{"x-amazon-apigateway-gateway-responses": GATEWAY_RESPONSES}), recorder
+    )
+    assert warnings == [
+        "Gateway responses (x-amazon-apigateway-gateway-responses) are not supported by "
+        "cloudlet and were ignored"
+    ]
+    assert recorder.requests("PutGatewayResponse") == []
+
+
+@pytest.mark.parametrize(
+    ("responses", "message"),
+    [
+        (
+            {"NO_SUCH_TYPE": {}},
+            "Unable to put gateway response NO_SUCH_TYPE: Invalid response type",
+        ),
+        ({"DEFAULT_5XX": {"statusCode": "999"}}, "Invalid status code: 999"),
+        ({"DEFAULT_5XX": []}, "must be an object"),
+        ("DEFAULT_5XX", "must be an object"),
+    ],
+)
+def test_bad_gateway_responses(responses: Any, message: str) -> None:
+    recorder = Recorder(supported=OPTIONAL)
+    with pytest.raises(OpenApiError) as caught:
+        put(oas3({}, **{"x-amazon-apigateway-gateway-responses": responses}), recorder)
+    assert message in caught.value.message
+    assert recorder.calls == []
+
+
+def test_overwrite_deletes_validators_and_customised_gateway_responses() -> None:
+    recorder = Recorder(
+        supported=OPTIONAL,
+        validators=[{"id": "v1", "name": "old"}],
+        gateway_responses=[
+            {"responseType": "DEFAULT_4XX", "defaultResponse": False},
+            {"responseType": "THROTTLED", "defaultResponse": False},
+            {"responseType": "UNAUTHORIZED", "defaultResponse": True},
+        ],
+    )
+    document = oas3({}, **{"x-amazon-apigateway-gateway-responses": {"DEFAULT_4XX": {}}})
+    put(document, recorder, mode="overwrite")
+    assert recorder.requests("DeleteRequestValidator") == [
+        {"restApiId": "api1", "requestValidatorId": "v1"}
+    ]
+    assert recorder.requests("DeleteGatewayResponse") == [
+        {"restApiId": "api1", "responseType": "THROTTLED"}
+    ]
+    assert [r["responseType"] for r in recorder.requests("PutGatewayResponse")] == ["DEFAULT_4XX"]
 
 
 # --- errors and warnings -------------------------------------------------------------------------

@@ -44,8 +44,10 @@ x-amazon-apigateway-auth make AWS_IAM; x-amazon-apigateway-integration (aws_prox
 http, http_proxy, mock with uri, httpMethod, credentials, passthroughBehavior,
 requestTemplates, requestParameters, responses keyed by selection pattern, timeouts,
 contentHandling, cache settings, tlsConfig) into the integration and its responses;
-x-amazon-apigateway-request-validators (CreateRequestValidator, a warning where the
-service has none). Models (definitions / components.schemas) are not created.
+x-amazon-apigateway-request-validators and -request-validator (request validators) and
+x-amazon-apigateway-gateway-responses (PutGatewayResponse) — where the service lacks
+those operations (NotImplemented) the import warns and goes on without them. Models
+(definitions / components.schemas) are not created.
 """
 
 from __future__ import annotations
@@ -54,11 +56,13 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import yaml
 
 from cloudlet.gateway.errors import ServiceError
+from cloudlet.gateway.protocol import load_service_model
 
 __all__ = [
     "Call",
@@ -203,6 +207,7 @@ class _Plan:
     settings: dict[str, Any]
     authorizers: dict[str, dict[str, Any]] = field(default_factory=dict)
     validators: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gateway_responses: dict[str, dict[str, Any]] = field(default_factory=dict)
     paths: list[str] = field(default_factory=list)
     operations: list[_Operation] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -239,6 +244,7 @@ def _plan(document: dict[str, Any], parameters: dict[str, str] | None) -> _Plan:
             "validateRequestBody": rules.get("validateRequestBody") is True,
             "validateRequestParameters": rules.get("validateRequestParameters") is True,
         }
+    _plan_gateway_responses(document, plan)
     default_validator = document.get("x-amazon-apigateway-request-validator")
     prefix = _base_path(document, (parameters or {}).get("basepath", "ignore"), plan)
     paths: dict[str, None] = {}
@@ -285,6 +291,38 @@ def _plan(document: dict[str, Any], parameters: dict[str, str] | None) -> _Plan:
     plan.paths = [path for path in paths if path != "/"]
     _check_tree(plan)
     return plan
+
+
+@cache
+def _gateway_response_types() -> frozenset[str]:
+    """GatewayResponseType's values, from the service model."""
+    return frozenset(load_service_model("apigateway").shape("GatewayResponseType")["enum"])
+
+
+def _plan_gateway_responses(document: dict[str, Any], plan: _Plan) -> None:
+    responses = document.get("x-amazon-apigateway-gateway-responses", {})
+    if not isinstance(responses, dict):
+        plan.errors.append("Invalid x-amazon-apigateway-gateway-responses: must be an object")
+        return
+    for kind, spec in responses.items():
+        try:
+            if kind not in _gateway_response_types():
+                raise _Bad(f"Invalid response type: {kind}")
+            if not isinstance(spec, dict):
+                raise _Bad("must be an object")
+            request: dict[str, Any] = {}
+            if "statusCode" in spec:
+                status = _scalar_text(spec["statusCode"])
+                if not _STATUS_CODE.match(status):
+                    raise _Bad(f"Invalid status code: {status}")
+                request["statusCode"] = status
+            for key in ("responseParameters", "responseTemplates"):
+                if key in spec:
+                    request[key] = _string_map(spec[key], key)
+        except _Bad as bad:
+            plan.errors.append(f"Unable to put gateway response {kind}: {bad}")
+            continue
+        plan.gateway_responses[kind] = request
 
 
 def rest_api_settings(
@@ -765,40 +803,76 @@ async def _all(call: Call, operation: str, api_id: str) -> list[dict[str, Any]]:
         request = dict(request, position=page["position"])
 
 
+async def _optional(call: Call, operation: str, api_id: str) -> list[dict[str, Any]] | None:
+    """A listing of something the service may not implement (None then)."""
+    try:
+        return await _all(call, operation, api_id)
+    except ServiceError as error:
+        if error.code == "NotImplemented":
+            return None
+        raise OpenApiError(f"Errors found during import:\n\t{error.message}") from None
+
+
+def _unsupported(plan: _Plan, what: str, fail_on_warnings: bool) -> None:
+    warning = f"{what} are not supported by cloudlet and were ignored"
+    if fail_on_warnings:
+        raise OpenApiError("Warnings found during import:\n\t" + warning)
+    plan.warnings.append(warning)
+
+
 async def _execute(
     call: Call, api_id: str, plan: _Plan, mode: str, fail_on_warnings: bool, *, fresh: bool
 ) -> None:
-    validator_ids = await _validators(call, api_id, plan, fail_on_warnings)
+    overwrite = mode == "overwrite" and not fresh
+    # what the service cannot store is known (a warning) before anything changes
+    validators = (
+        await _optional(call, "GetRequestValidators", api_id)
+        if plan.validators or overwrite
+        else []
+    )
+    if validators is None and plan.validators:
+        _unsupported(
+            plan, "Request validators (x-amazon-apigateway-request-validators)", fail_on_warnings
+        )
+    responses = (
+        await _optional(call, "GetGatewayResponses", api_id)
+        if plan.gateway_responses or overwrite
+        else []
+    )
+    if responses is None and plan.gateway_responses:
+        _unsupported(
+            plan, "Gateway responses (x-amazon-apigateway-gateway-responses)", fail_on_warnings
+        )
     resources = await _all(call, "GetResources", api_id)
     root = next(r for r in resources if r.get("path") == "/")
     existing_authorizers = await _all(call, "GetAuthorizers", api_id)
-    if mode == "overwrite" and not fresh:
-        for name in root.get("resourceMethods") or {}:
-            await _step(
-                call,
-                "DeleteMethod",
-                {"restApiId": api_id, "resourceId": root["id"], "httpMethod": name},
-                f"delete method '{name}' at path '/'",
-            )
-        for child in resources:
-            if child.get("parentId") == root["id"]:
-                await _step(
-                    call,
-                    "DeleteResource",
-                    {"restApiId": api_id, "resourceId": child["id"]},
-                    f"delete resource at path '{child.get('path')}'",
-                )
-        for authorizer in existing_authorizers:
-            await _step(
-                call,
-                "DeleteAuthorizer",
-                {"restApiId": api_id, "authorizerId": authorizer["id"]},
-                f"delete authorizer '{authorizer.get('name')}'",
-            )
+    if overwrite:
+        await _delete_all(
+            call,
+            api_id,
+            plan,
+            root,
+            resources,
+            existing_authorizers,
+            validators or [],
+            responses or [],
+        )
         resources, existing_authorizers = [root], []
+        validators = None if validators is None else []
         root = dict(root, resourceMethods={})
     if not fresh:
         await _update_api(call, api_id, plan, mode)
+    validator_ids = (
+        await _validators(call, api_id, plan, validators) if validators is not None else {}
+    )
+    if responses is not None:
+        for kind, request in plan.gateway_responses.items():
+            await _step(
+                call,
+                "PutGatewayResponse",
+                dict(request, restApiId=api_id, responseType=kind),
+                f"put gateway response {kind}",
+            )
     authorizer_ids = await _authorizers(call, api_id, plan, existing_authorizers)
     ids = {r["path"]: r["id"] for r in resources}
     methods = {r["path"]: set(r.get("resourceMethods") or {}) for r in resources}
@@ -818,24 +892,76 @@ async def _execute(
         )
 
 
+async def _delete_all(
+    call: Call,
+    api_id: str,
+    plan: _Plan,
+    root: dict[str, Any],
+    resources: list[dict[str, Any]],
+    authorizers: list[dict[str, Any]],
+    validators: list[dict[str, Any]],
+    responses: list[dict[str, Any]],
+) -> None:
+    """Overwrite: everything the document does not define goes (methods before the
+    authorizers and validators they use)."""
+    for name in root.get("resourceMethods") or {}:
+        request = {"restApiId": api_id, "resourceId": root["id"], "httpMethod": name}
+        await _step(call, "DeleteMethod", request, f"delete method '{name}' at path '/'")
+    for child in resources:
+        if child.get("parentId") == root["id"]:
+            request = {"restApiId": api_id, "resourceId": child["id"]}
+            await _step(
+                call, "DeleteResource", request, f"delete resource at path '{child.get('path')}'"
+            )
+    for authorizer in authorizers:
+        request = {"restApiId": api_id, "authorizerId": authorizer["id"]}
+        await _step(
+            call, "DeleteAuthorizer", request, f"delete authorizer '{authorizer.get('name')}'"
+        )
+    for validator in validators:
+        request = {"restApiId": api_id, "requestValidatorId": validator["id"]}
+        await _step(
+            call,
+            "DeleteRequestValidator",
+            request,
+            f"delete request validator '{validator.get('name')}'",
+        )
+    for response in responses:
+        kind = response.get("responseType")
+        if response.get("defaultResponse") is False and kind not in plan.gateway_responses:
+            request = {"restApiId": api_id, "responseType": kind}
+            await _step(call, "DeleteGatewayResponse", request, f"delete gateway response {kind}")
+
+
 async def _validators(
-    call: Call, api_id: str, plan: _Plan, fail_on_warnings: bool
+    call: Call, api_id: str, plan: _Plan, existing: list[dict[str, Any]]
 ) -> dict[str, str]:
+    by_name = {validator.get("name"): validator for validator in existing}
     ids: dict[str, str] = {}
     for name, request in plan.validators.items():
-        try:
-            created = await call("CreateRequestValidator", dict(request, restApiId=api_id))
-        except ServiceError as error:
-            if error.code != "NotImplemented":
-                raise OpenApiError(
-                    f"Errors found during import:\n\tUnable to create request validator '{name}': {error.message}"
-                ) from None
-            warning = "Request validators are not supported: x-amazon-apigateway-request-validators was ignored"
-            if fail_on_warnings:
-                raise OpenApiError("Warnings found during import:\n\t" + warning) from None
-            plan.warnings.append(warning)
-            return {}
-        ids[name] = created["id"]
+        current = by_name.get(name)
+        if current is None:
+            created = await _step(
+                call,
+                "CreateRequestValidator",
+                dict(request, restApiId=api_id),
+                f"create request validator '{name}'",
+            )
+            ids[name] = created["id"]
+            continue
+        operations = [
+            {"op": "replace", "path": f"/{key}", "value": _scalar_text(request[key])}
+            for key in ("validateRequestBody", "validateRequestParameters")
+            if current.get(key, False) != request[key]
+        ]
+        if operations:
+            patch = {
+                "restApiId": api_id,
+                "requestValidatorId": current["id"],
+                "patchOperations": operations,
+            }
+            await _step(call, "UpdateRequestValidator", patch, f"update request validator '{name}'")
+        ids[name] = current["id"]
     return ids
 
 
