@@ -366,7 +366,8 @@ def test_basepath_parameter(endpoint: str) -> None:
 
 
 def _api_names(apigw: Any) -> list[str]:
-    return [api["name"] for api in apigw.get_rest_apis(limit=500)["items"]]
+    pages = apigw.get_paginator("get_rest_apis").paginate()
+    return [api["name"] for page in pages for api in page["items"]]
 
 
 def test_warnings_are_returned_or_fail_the_import(endpoint: str) -> None:
