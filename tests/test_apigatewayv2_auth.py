@@ -384,3 +384,45 @@ def test_failing_authorizer(endpoint: str, apigw: Any, lam: Any, echo: str) -> N
     api_id = _lambda_authorized_api(apigw, echo, arn, "2.0", simple=True, ttl=0)
     reply = _call(endpoint, api_id, "anything")
     assert reply.status == 500 and reply.json() == {"message": "Internal Server Error"}
+
+
+IDENTITY_AUTHORIZER = """
+def handler(event, context):
+    return {"isAuthorized": True, "context": {"identity": "|".join(event["identitySource"])}}
+"""
+
+
+def test_identity_from_query_string_and_stage_variables(
+    endpoint: str, apigw: Any, lam: Any, echo: str
+) -> None:
+    arn = function(lam, IDENTITY_AUTHORIZER)
+    api_id = apigw.create_api(Name="identity", ProtocolType="HTTP")["ApiId"]
+    authorizer = apigw.create_authorizer(
+        ApiId=api_id,
+        AuthorizerType="REQUEST",
+        Name="ids",
+        AuthorizerUri=arn,
+        AuthorizerPayloadFormatVersion="2.0",
+        EnableSimpleResponses=True,
+        AuthorizerResultTtlInSeconds=60,
+        IdentitySource=["$request.querystring.token", "$stageVariables.tier", "$context.routeKey"],
+    )["AuthorizerId"]
+    integration = apigw.create_integration(
+        ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=echo, PayloadFormatVersion="2.0"
+    )["IntegrationId"]
+    apigw.create_route(
+        ApiId=api_id,
+        RouteKey="GET /q",
+        Target=f"integrations/{integration}",
+        AuthorizationType="CUSTOM",
+        AuthorizerId=authorizer,
+    )
+    apigw.create_stage(
+        ApiId=api_id, StageName="live", AutoDeploy=True, StageVariables={"tier": "gold"}
+    )
+    reply = send(endpoint, url(api_id, "live", "/q?token=t1"))
+    assert reply.status == 200, reply.body
+    identity = reply.json()["requestContext"]["authorizer"]["lambda"]["identity"]
+    assert identity == "t1|gold|GET /q"
+    assert send(endpoint, url(api_id, "live", "/q")).status == 401
+    assert send(endpoint, url(api_id, "live", "/q?token=")).status == 401
