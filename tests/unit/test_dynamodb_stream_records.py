@@ -32,8 +32,14 @@ def rows(db: Database) -> list[tuple[Any, ...]]:
 
 def put(db: Database, name: str, old: Any, new: Any, **kw: Any) -> None:
     sr.record(
-        db, table_arn=TABLE, event_name=name, keys={"pk": {"S": "a"}, "sk": {"N": "1"}},
-        old_image=old, new_image=new, now_ms=1_700_000_001_000, **kw,
+        db,
+        table_arn=TABLE,
+        event_name=name,
+        keys={"pk": {"S": "a"}, "sk": {"N": "1"}},
+        old_image=old,
+        new_image=new,
+        now_ms=1_700_000_001_000,
+        **kw,
     )
 
 
@@ -55,13 +61,22 @@ def test_no_stream_no_record(db: Database) -> None:
     ("view", "parts"),
     [
         ("KEYS_ONLY", {"INSERT": ["Keys"], "MODIFY": ["Keys"], "REMOVE": ["Keys"]}),
-        ("NEW_IMAGE", {"INSERT": ["Keys", "NewImage"], "MODIFY": ["Keys", "NewImage"],
-                       "REMOVE": ["Keys"]}),
-        ("OLD_IMAGE", {"INSERT": ["Keys"], "MODIFY": ["Keys", "OldImage"],
-                       "REMOVE": ["Keys", "OldImage"]}),
-        ("NEW_AND_OLD_IMAGES", {"INSERT": ["Keys", "NewImage"],
-                                "MODIFY": ["Keys", "NewImage", "OldImage"],
-                                "REMOVE": ["Keys", "OldImage"]}),
+        (
+            "NEW_IMAGE",
+            {"INSERT": ["Keys", "NewImage"], "MODIFY": ["Keys", "NewImage"], "REMOVE": ["Keys"]},
+        ),
+        (
+            "OLD_IMAGE",
+            {"INSERT": ["Keys"], "MODIFY": ["Keys", "OldImage"], "REMOVE": ["Keys", "OldImage"]},
+        ),
+        (
+            "NEW_AND_OLD_IMAGES",
+            {
+                "INSERT": ["Keys", "NewImage"],
+                "MODIFY": ["Keys", "NewImage", "OldImage"],
+                "REMOVE": ["Keys", "OldImage"],
+            },
+        ),
     ],
 )
 def test_view_type_decides_images(db: Database, view: str, parts: dict[str, list[str]]) -> None:

@@ -31,7 +31,8 @@ SCHEMA = (
         arn TEXT PRIMARY KEY, table_arn TEXT NOT NULL, table_name TEXT NOT NULL,
         label TEXT NOT NULL, key_schema TEXT NOT NULL, view_type TEXT NOT NULL,
         shard_id TEXT NOT NULL, status TEXT NOT NULL, created INTEGER NOT NULL,
-        start_seq INTEGER NOT NULL, end_seq INTEGER, disabled INTEGER)""",
+        start_seq INTEGER NOT NULL, end_seq INTEGER, disabled INTEGER,
+        trimmed INTEGER NOT NULL DEFAULT 0)""",
     "CREATE INDEX IF NOT EXISTS dynamodb_streams_table ON dynamodb_streams (table_arn, status)",
     """CREATE TABLE IF NOT EXISTS dynamodb_stream_records (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, stream TEXT NOT NULL, event_id TEXT NOT NULL,
@@ -52,7 +53,7 @@ TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
 STREAM_COLUMNS = (
     "arn, table_arn, table_name, label, key_schema, view_type, shard_id, status, created, "
-    "start_seq, end_seq, disabled"
+    "start_seq, end_seq, disabled, trimmed"
 )
 
 
@@ -70,12 +71,24 @@ class Stream:
     start_seq: int  # the stored counter value of the shard's first possible record
     end_seq: int | None  # the last record's counter value once the shard is closed
     disabled: int | None  # ms
+    trimmed: int  # the counter value of the last record trimmed away (0: none)
 
     @classmethod
     def from_row(cls, row: Row) -> Stream:
         return cls(
-            row[0], row[1], row[2], row[3], orjson.loads(row[4]), row[5], row[6], row[7],
-            row[8], row[9], row[10], row[11],
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            orjson.loads(row[4]),
+            row[5],
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            row[10],
+            row[11],
+            row[12],
         )
 
     @property
@@ -136,9 +149,18 @@ def enable(
     keys = [{"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in key_schema]
     db.execute(
         f"INSERT INTO dynamodb_streams ({STREAM_COLUMNS}) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, 'ENABLED', ?, ?, NULL, NULL)",
-        (arn, table_arn, table_name, label, orjson.dumps(keys).decode(), view_type, shard_id,
-         now_ms, _next_seq(db)),
+        "VALUES (?, ?, ?, ?, ?, ?, ?, 'ENABLED', ?, ?, NULL, NULL, 0)",
+        (
+            arn,
+            table_arn,
+            table_name,
+            label,
+            orjson.dumps(keys).decode(),
+            view_type,
+            shard_id,
+            now_ms,
+            _next_seq(db),
+        ),
     )
     return arn
 
@@ -197,8 +219,12 @@ def record(
     stream = _stream_for_record(db, table_arn)
     if stream is None:
         return
-    if event_name == "MODIFY" and old_image is not None and new_image is not None \
-            and equal({"M": old_image}, {"M": new_image}):
+    if (
+        event_name == "MODIFY"
+        and old_image is not None
+        and new_image is not None
+        and equal({"M": old_image}, {"M": new_image})
+    ):
         return
     if event_name == "REMOVE" and old_image is None:
         return
@@ -212,9 +238,7 @@ def record(
     if user_identity is not None:
         data["userIdentity"] = user_identity
     size = sum(item_size(data[part]) for part in ("Keys", "NewImage", "OldImage") if part in data)
-    pkey = orjson.dumps(
-        _to_json(keys.get(stream.hash_key)), option=orjson.OPT_SORT_KEYS
-    ).decode()
+    pkey = orjson.dumps(to_json(keys.get(stream.hash_key)), option=orjson.OPT_SORT_KEYS).decode()
     db.execute(
         "INSERT INTO dynamodb_stream_records "
         "(stream, event_id, event_name, created, pkey, data, size) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -230,6 +254,12 @@ def trim(db: Database, now_ms: int) -> int:
     """Drop records older than 24 hours, and streams disabled more than 24 hours ago;
     return how many records went."""
     cutoff = now_ms - RETENTION_MS
+    db.execute(
+        "UPDATE dynamodb_streams SET trimmed = (SELECT max(seq) FROM dynamodb_stream_records "
+        "WHERE stream = arn AND created < ?) WHERE EXISTS (SELECT 1 FROM "
+        "dynamodb_stream_records WHERE stream = arn AND created < ?)",
+        (cutoff, cutoff),
+    )
     gone = db.execute("DELETE FROM dynamodb_stream_records WHERE created < ?", (cutoff,))
     old = db.all(
         "SELECT arn FROM dynamodb_streams WHERE status = 'DISABLED' AND disabled < ?", (cutoff,)
@@ -240,15 +270,59 @@ def trim(db: Database, now_ms: int) -> int:
     return gone
 
 
+# -- reading (the dynamodbstreams service) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    seq: int
+    event_id: str
+    event_name: str
+    created: int  # ms
+    pkey: str  # the partition key's typed value as canonical JSON
+    data: bytes  # decode_record() gives Keys / NewImage / OldImage / userIdentity
+    size: int
+
+
+def get_stream(db: Database, arn: str) -> Stream | None:
+    row = db.one(f"SELECT {STREAM_COLUMNS} FROM dynamodb_streams WHERE arn = ?", (arn,))
+    return None if row is None else Stream.from_row(row)
+
+
+def streams(db: Database, prefix: str, table_name: str | None = None) -> list[Stream]:
+    """Streams whose ARN starts with `prefix` (an account's and region's), by ARN."""
+    sql = f"SELECT {STREAM_COLUMNS} FROM dynamodb_streams WHERE substr(arn, 1, ?) = ?"
+    params: list[Any] = [len(prefix), prefix]
+    if table_name is not None:
+        sql += " AND table_name = ?"
+        params.append(table_name)
+    return [Stream.from_row(r) for r in db.all(sql + " ORDER BY arn", params)]
+
+
+def last_seq(db: Database, stream: Stream) -> int:
+    """The counter value of the stream's newest record (start_seq - 1 without any)."""
+    row = db.one("SELECT max(seq) FROM dynamodb_stream_records WHERE stream = ?", (stream.arn,))
+    return row[0] if row and row[0] is not None else stream.start_seq - 1
+
+
+def read(db: Database, stream_arn: str, after: int, limit: int) -> list[StoredRecord]:
+    rows = db.all(
+        "SELECT seq, event_id, event_name, created, pkey, data, size FROM dynamodb_stream_records "
+        "WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?",
+        (stream_arn, after, limit),
+    )
+    return [StoredRecord(*row) for row in rows]
+
+
 # Binary values are bytes in wire form; JSON holds them as base64 text, and the type tag
 # (B, BS) tells the decoder which strings to turn back into bytes.
 
 
-def _to_json(value: Any) -> Any:
+def to_json(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _to_json(v) for k, v in value.items()}
+        return {k: to_json(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_to_json(v) for v in value]
+        return [to_json(v) for v in value]
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).decode()
     return value
@@ -272,7 +346,7 @@ def _item_from_json(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def encode_record(data: dict[str, Any]) -> bytes:
-    return orjson.dumps(_to_json(data))
+    return orjson.dumps(to_json(data))
 
 
 def decode_record(blob: bytes) -> dict[str, Any]:
