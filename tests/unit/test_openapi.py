@@ -472,13 +472,16 @@ def test_put_updates_the_api_settings() -> None:
     patch = recorder.requests("UpdateRestApi")[0]["patchOperations"]
     assert patch == [
         {"op": "replace", "path": "/name", "value": "pets"},
+        {"op": "replace", "path": "/version", "value": "1"},
         {"op": "replace", "path": "/apiKeySource", "value": "AUTHORIZER"},
         {"op": "replace", "path": "/minimumCompressionSize", "value": "1024"},
         {"op": "add", "path": "/binaryMediaTypes/image~1png"},
         {"op": "add", "path": "/binaryMediaTypes/application~1octet-stream"},
         {"op": "remove", "path": "/binaryMediaTypes/text~1csv"},
     ]
-    recorder = Recorder(api={"id": "api1", "name": "pets", "binaryMediaTypes": ["text/csv"]})
+    recorder = Recorder(
+        api={"id": "api1", "name": "pets", "version": "1", "binaryMediaTypes": ["text/csv"]}
+    )
     put(oas3({}, **{"x-amazon-apigateway-binary-media-types": ["image/png"]}), recorder)
     # merge keeps the media types the document does not list
     assert recorder.requests("UpdateRestApi")[0]["patchOperations"] == [

@@ -969,7 +969,7 @@ async def _update_api(call: Call, api_id: str, plan: _Plan, mode: str) -> None:
     current = await call("GetRestApi", {"restApiId": api_id})
     settings = plan.settings
     operations: list[dict[str, Any]] = []
-    for key in ("name", "description", "apiKeySource", "policy"):
+    for key in ("name", "description", "version", "apiKeySource", "policy"):
         if key in settings and settings[key] != current.get(key):
             operations.append({"op": "replace", "path": f"/{key}", "value": settings[key]})
     if "minimumCompressionSize" in settings:
