@@ -21,6 +21,7 @@ from cloudlet.services.apigateway import (
     imports,
     keys,
     methods,
+    models,
     tags,
 )
 from cloudlet.services.apigateway.execute import Runtime
@@ -101,6 +102,16 @@ class ApiGatewayService(Service):
         "UpdateGatewayResponse": gatewayresponses.update_gateway_response,
         "DeleteGatewayResponse": gatewayresponses.delete_gateway_response,
         "FlushStageAuthorizersCache": deployments.flush_stage_authorizers_cache,
+        "CreateModel": models.create_model,
+        "GetModel": models.get_model,
+        "GetModels": models.get_models,
+        "UpdateModel": models.update_model,
+        "DeleteModel": models.delete_model,
+        "CreateRequestValidator": models.create_request_validator,
+        "GetRequestValidator": models.get_request_validator,
+        "GetRequestValidators": models.get_request_validators,
+        "UpdateRequestValidator": models.update_request_validator,
+        "DeleteRequestValidator": models.delete_request_validator,
         "ImportRestApi": imports.import_rest_api,
         "PutRestApi": imports.put_rest_api,
     }

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from cloudlet.gateway.context import RequestContext
-from cloudlet.services.apigateway import lookup, patch
+from cloudlet.services.apigateway import lookup, models, patch
 from cloudlet.services.apigateway.lookup import bad_request, conflict
 from cloudlet.services.apigateway.store import ApiGatewayStore, Doc, now, public
 
@@ -47,8 +47,13 @@ def create_rest_api(ctx: RequestContext, store: ApiGatewayStore, request: dict[s
         if source:
             cloned = lookup.rest_api(ctx, store, source)
             _clone_resources(store, cloned, doc)
+            for model in store.items("model", cloned["id"]):
+                store.put("model", api_id, model["name"], dict(model))
+            for validator in store.items("validator", cloned["id"]):
+                store.put("validator", api_id, validator["id"], dict(validator))
         else:
             store.put("resource", api_id, root_id, {"id": root_id, "path": "/"})
+            models.add_default_models(store, api_id)
         store.put("api", "", api_id, doc)
     return public(doc)
 

@@ -34,6 +34,8 @@ def _snapshot(store: ApiGatewayStore, api: Doc) -> Doc:
         "authorizers": {a["id"]: a for a in copy.deepcopy(store.items("authorizer", api["id"]))},
         "binaryMediaTypes": api.get("binaryMediaTypes") or [],
         "apiKeySource": api.get("apiKeySource", "HEADER"),
+        "models": {m["name"]: m for m in copy.deepcopy(store.items("model", api["id"]))},
+        "validators": {v["id"]: v for v in copy.deepcopy(store.items("validator", api["id"]))},
         "gatewayResponses": {
             g["responseType"]: g for g in copy.deepcopy(store.items("gatewayresponse", api["id"]))
         },

@@ -27,10 +27,12 @@ from cloudlet.services.apigateway.failures import (
     bad_gateway,
     forbidden,
     internal_error,
+    message,
     missing_token,
     timed_out,
 )
 from cloudlet.services.apigateway.methods import DEFAULT_TIMEOUT_MS
+from cloudlet.services.apigateway.models import Schemas
 from cloudlet.services.apigateway.request import Call, Deployed, substitute_stage_variables
 from cloudlet.services.apigateway.routes import RouteTable
 from cloudlet.services.apigateway.store import ApiGatewayStore, Doc
@@ -78,6 +80,8 @@ class Runtime:
             binary_types=snapshot["binaryMediaTypes"],
             api_key_source=snapshot["apiKeySource"],
             gateway_responses=snapshot.get("gatewayResponses") or {},
+            validators=snapshot.get("validators") or {},
+            schemas=Schemas(api["id"], snapshot.get("models") or {}),
             account=snapshot["account"],
             region=snapshot["region"],
         )
@@ -149,6 +153,7 @@ class Runtime:
         try:
             await self._authorize(call)
             self._check_api_key(call)
+            self._validate(call)
             integration = found.method["methodIntegration"]
             if integration["type"] == "AWS_PROXY":
                 return await self._lambda_proxy(call, integration)
@@ -197,6 +202,34 @@ class Runtime:
                 call.api_key, call.api_key_id = value, key_id
                 return
         raise forbidden("INVALID_API_KEY")
+
+    def _validate(self, call: Call) -> None:
+        """The method's request validator: required parameters, the body's model."""
+        validator = call.deployed.validators.get(call.method.get("requestValidatorId") or "")
+        if validator is None:
+            return
+        if validator.get("validateRequestParameters"):
+            missing = [
+                name.rpartition(".")[2]
+                for name, required in (call.method.get("requestParameters") or {}).items()
+                if required and not _present(call, name)
+            ]
+            if missing:
+                raise message(
+                    400,
+                    f"Missing required request parameters: [{', '.join(missing)}]",
+                    "BadRequestException",
+                    "BAD_REQUEST_PARAMETERS",
+                )
+        if validator.get("validateRequestBody"):
+            models = call.method.get("requestModels") or {}
+            content_type = call.request.headers.get("content-type") or "application/json"
+            media = content_type.split(";", 1)[0].strip().lower()
+            name = models.get(media) or models.get("$default")
+            if name and not call.deployed.schemas.body_is_valid(name, call.request.body):
+                raise message(
+                    400, "Invalid request body", "BadRequestException", "BAD_REQUEST_BODY"
+                )
 
     # -- integrations ------------------------------------------------------------------
 
@@ -260,3 +293,15 @@ class Runtime:
 def _ignore_result(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()
+
+
+def _present(call: Call, parameter: str) -> bool:
+    """Whether `method.request.{where}.{name}` has a value in the call."""
+    where, _, name = parameter[len("method.request.") :].partition(".")
+    if where == "path":
+        return bool(call.path_params.get(name))
+    if where in ("querystring", "multivaluequerystring"):
+        return name in call.query
+    if where in ("header", "multivalueheader"):
+        return call.header(name) is not None
+    return True

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cloudlet.gateway.context import RequestContext
-from cloudlet.services.apigateway import lookup, patch
+from cloudlet.services.apigateway import lookup, models, patch
 from cloudlet.services.apigateway.lookup import bad_request, conflict, not_found
 from cloudlet.services.apigateway.store import ApiGatewayStore, Doc
 
@@ -127,6 +127,7 @@ def put_method(ctx: RequestContext, store: ApiGatewayStore, request: dict[str, A
         doc.pop("authorizerId", None)
     _check_method_auth(ctx, store, request["restApiId"], doc)
     _check_request_parameters(doc.get("requestParameters"))
+    models.check_method_references(store, request["restApiId"], doc)
 
     def change(methods: dict[str, Doc], name: str) -> Doc:
         if name in methods:
@@ -170,6 +171,7 @@ def update_method(ctx: RequestContext, store: ApiGatewayStore, request: dict[str
             updated.pop("authorizerId", None)
         _check_method_auth(ctx, store, request["restApiId"], updated)
         _check_request_parameters(updated.get("requestParameters"))
+        models.check_method_references(store, request["restApiId"], updated)
         methods[name] = updated
         return updated
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from cloudlet.gateway.execute_api import ApiRequest
+from cloudlet.services.apigateway.models import Schemas
 from cloudlet.services.apigateway.routes import RouteTable
 
 Doc = dict[str, Any]
@@ -34,6 +35,8 @@ class Deployed:
     api_key_source: str
     gateway_responses: dict[str, Doc]
     """The customised gateway responses by type."""
+    validators: dict[str, Doc]
+    schemas: Schemas
     account: str
     region: str
 
