@@ -245,52 +245,48 @@ def _plan(document: dict[str, Any], parameters: dict[str, str] | None) -> _Plan:
             "validateRequestParameters": rules.get("validateRequestParameters") is True,
         }
     _plan_gateway_responses(document, plan)
-    default_validator = document.get("x-amazon-apigateway-request-validator")
     prefix = _base_path(document, (parameters or {}).get("basepath", "ignore"), plan)
+    _plan_paths(document, resolver, prefix, plan)
+    _check_tree(plan)
+    return plan
+
+
+def _plan_paths(document: dict[str, Any], resolver: _Resolver, prefix: str, plan: _Plan) -> None:
+    """The resources every path needs and the methods of its operations."""
+    default_validator = document.get("x-amazon-apigateway-request-validator")
     paths: dict[str, None] = {}
-    for raw_path, item in (document.get("paths") or {}).items():
+    for raw_path, raw_item in (document.get("paths") or {}).items():
         try:
             full = _resource_path(prefix, raw_path)
+            item = resolver.resolve(raw_item)
         except _Bad as bad:
             plan.errors.append(f"Unable to create resource at path '{raw_path}': {bad}")
             continue
         for ancestor in _ancestors(full):
             paths.setdefault(ancestor, None)
-        try:
-            item = resolver.resolve(item)
-        except _Bad as bad:
-            plan.errors.append(f"Invalid path item at path '{raw_path}': {bad}")
-            continue
         if not isinstance(item, dict):
-            plan.errors.append(f"Invalid path item at path '{raw_path}'")
+            plan.errors.append(f"Unable to create resource at path '{raw_path}': Invalid path item")
             continue
-        shared = item.get("parameters", [])
         for key, http_method in _HTTP_METHODS.items():
             if key not in item:
                 continue
-            where = f"'{http_method}' for resource at path '{raw_path}'"
             try:
+                spec = resolver.resolve(item[key])
                 operation = _operation(
-                    document,
-                    resolver,
-                    full,
-                    http_method,
-                    resolver.resolve(item[key]),
-                    shared,
-                    default_validator,
-                    plan,
-                )
+                    document, resolver, full, http_method, spec, item.get("parameters", []),
+                    default_validator, plan,
+                )  # fmt: skip
             except _Bad as bad:
-                plan.errors.append(f"Unable to put method {where}: {bad}")
+                plan.errors.append(
+                    f"Unable to put method '{http_method}' for resource at path '{raw_path}': {bad}"
+                )
                 continue
-            if "responses" not in item[key]:
+            if "responses" not in spec:
                 plan.warnings.append(
                     f"Parse issue: attribute paths.'{raw_path}'({key}).responses is missing"
                 )
             plan.operations.append(operation)
     plan.paths = [path for path in paths if path != "/"]
-    _check_tree(plan)
-    return plan
 
 
 @cache
