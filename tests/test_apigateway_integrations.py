@@ -4,6 +4,7 @@ request and response mapping around them."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,14 @@ class _Backend(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.path.startswith("/b64"):
+            payload = base64.b64encode(bytes([0, 1, 254, 255]))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
         if self.path.startswith("/status/"):
             status = int(self.path.split("/")[2].split("?")[0])
         else:
@@ -321,3 +330,32 @@ def test_lambda_without_proxy_and_error_selection(endpoint: str) -> None:
     assert (ok.status, ok.json()) == (200, {"sum": 5})
     bad = call(api.url("s", "/add"), "POST", b'{"fail": "x"}', {"Content-Type": "application/json"})
     assert (bad.status, bad.json()) == (400, {"error": "Bad request: x"})
+
+
+def test_content_handling_converts_binary_and_text(endpoint: str, backend: str) -> None:
+    api = Builder(endpoint, "content-handling")
+    api.apigw.update_rest_api(
+        restApiId=api.api_id,
+        patchOperations=[{"op": "add", "path": "/binaryMediaTypes/application~1octet-stream"}],
+    )
+    _integration(
+        api,
+        "/upload",
+        "POST",
+        type="HTTP",
+        integrationHttpMethod="POST",
+        uri=f"{backend}/echo",
+        contentHandling="CONVERT_TO_TEXT",
+    )
+    _responses(api, "/upload", "POST", "200")
+    _integration(
+        api, "/download", "GET", type="HTTP", integrationHttpMethod="GET", uri=f"{backend}/b64"
+    )
+    _responses(api, "/download", "GET", "200", contentHandling="CONVERT_TO_BINARY")
+    api.deploy("s")
+    data = bytes([0, 1, 2, 253, 254, 255])
+    sent = call(api.url("s", "/upload"), "POST", data, {"Content-Type": "application/octet-stream"})
+    assert sent.status == 200, sent.body
+    assert base64.b64decode(sent.json()["body"]) == data
+    got = call(api.url("s", "/download"))
+    assert (got.status, got.body) == (200, bytes([0, 1, 254, 255]))

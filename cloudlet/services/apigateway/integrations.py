@@ -13,6 +13,8 @@ template chosen by Accept).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -147,6 +149,7 @@ def _request_body(call: Call, integration: Doc) -> tuple[bytes, str | None, vtl.
     media = content_type.split(";", 1)[0].strip().lower()
     templates = integration.get("requestTemplates") or {}
     template = next((t for ct, t in templates.items() if ct.lower() == media), None)
+    body = _convert(call.request.body, integration.get("contentHandling"), call.binary)
     if template is None:
         behaviour = integration.get("passthroughBehavior", "WHEN_NO_MATCH")
         if behaviour == "NEVER" or (behaviour == "WHEN_NO_TEMPLATES" and templates):
@@ -156,11 +159,24 @@ def _request_body(call: Call, integration: Doc) -> tuple[bytes, str | None, vtl.
                 "UnsupportedMediaTypeException",
                 "UNSUPPORTED_MEDIA_TYPE",
             )
-        return call.request.body, call.request.headers.get("content-type"), None
+        return body, call.request.headers.get("content-type"), None
     if not template:
         return b"", content_type, None
-    text, overrides = _render(call, template, call.request.body)
+    text, overrides = _render(call, template, body)
     return text.encode(), content_type, overrides
+
+
+def _convert(body: bytes, handling: str | None, binary: bool) -> bytes:
+    """contentHandling: CONVERT_TO_TEXT base64-encodes a binary payload,
+    CONVERT_TO_BINARY decodes a text payload from base64; unset passes it through."""
+    if handling == "CONVERT_TO_TEXT" and binary:
+        return base64.b64encode(body)
+    if handling == "CONVERT_TO_BINARY" and not binary:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise internal_error() from None
+    return body
 
 
 def _render(
@@ -232,9 +248,14 @@ def respond(
         value = _response_value(call, source, headers, body)
         if value is not None:
             out.append(header(target[len("method.response.header.") :], value))
+    handling = chosen.get("contentHandling")
+    if handling == "CONVERT_TO_BINARY":
+        body = _convert(body, handling, binary=False)
+    elif handling == "CONVERT_TO_TEXT":
+        body = _convert(body, handling, binary=True)
     templates = chosen.get("responseTemplates") or {}
     content_type = "application/json"
-    if templates:
+    if templates and handling != "CONVERT_TO_BINARY":  # binary bodies are not templated
         accept = call.request.headers.get("accept", "")
         wanted = next((ct for ct in templates if media_type_matches(accept, [ct])), None)
         content_type = wanted or (
