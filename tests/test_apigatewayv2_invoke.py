@@ -122,6 +122,10 @@ def test_routing_by_method_and_path(endpoint: str, routed: str) -> None:
         {"user": "u1", "order": "o9"},
     )
     assert route_of("DELETE", "/files/a/b/c.txt") == ("ANY /files/{path+}", {"path": "a/b/c.txt"})
+    # Segments are decoded one by one: an encoded "/" stays inside its parameter.
+    assert route_of("GET", "/items/a%2Fb") == ("GET /items/{id}", {"id": "a/b"})
+    assert route_of("GET", "/items/x%20y") == ("GET /items/{id}", {"id": "x y"})
+    assert route_of("GET", "/item%73") == ("GET /items", None)
     # A greedy variable needs at least one segment; the rest falls to $default.
     assert route_of("GET", "/files") == ("$default", None)
     assert route_of("PUT", "/items") == ("$default", None)

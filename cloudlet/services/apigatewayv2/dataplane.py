@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 
@@ -154,7 +155,12 @@ class DataPlane:
         else:
             stage_name = stage["StageName"]
             raw_path = raw_after if stage_name == "$default" else f"/{stage_name}{raw_after}"
-            response = await self._route(api, deployed, stage, stage_name, path, raw_path, request)
+            parts = None
+            if "%" in raw_after:  # match segment by segment, each decoded on its own
+                parts = [] if raw_after == "/" else [unquote(p) for p in raw_after[1:].split("/")]
+            response = await self._route(
+                api, deployed, stage, stage_name, path, raw_path, request, parts
+            )
             if cors is not None:
                 response = (response[0], cors.decorate(origin, response[1]), response[2])
         response[1].append((b"apigw-requestid", request.request_id.encode()))
@@ -169,8 +175,9 @@ class DataPlane:
         path: str,
         raw_path: str,
         request: ApiRequest,
+        parts: list[str] | None,
     ) -> Response:
-        matched = deployed.router.match(request.method, path)
+        matched = deployed.router.match(request.method, path, parts)
         if matched is None:
             return _copy(NOT_FOUND)
         route, params = matched

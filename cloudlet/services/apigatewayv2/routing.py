@@ -107,11 +107,20 @@ class Router:
         # The longest literal prefix first, then as for the others.
         self.greedy.sort(key=lambda kr: (-len(kr[0].segments), _rank(kr[0])))
 
-    def match(self, method: str, path: str) -> tuple[dict[str, Any], dict[str, str]] | None:
-        route = self.exact.get((method, path)) or self.exact.get(("ANY", path))
-        if route is not None:
-            return route, {}
-        parts = [] if path == "/" else path[1:].split("/")
+    def match(
+        self, method: str, path: str, parts: list[str] | None = None
+    ) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """`parts`: the decoded segments when they differ from `path.split("/")` (an
+        encoded "/" inside a segment stays in its segment)."""
+        if parts is None:
+            route = self.exact.get((method, path)) or self.exact.get(("ANY", path))
+            if route is not None:
+                return route, {}
+            parts = [] if path == "/" else path[1:].split("/")
+        elif not any("/" in p for p in parts):
+            route = self.exact.get((method, path)) or self.exact.get(("ANY", path))
+            if route is not None:
+                return route, {}
         for key, route in self.by_length.get(len(parts), ()):
             if key.method != method and key.method != "ANY":
                 continue
