@@ -307,3 +307,23 @@ def _uri(function_arn: str) -> str:
     from test_apigateway_support import lambda_uri
 
     return lambda_uri(function_arn)
+
+
+def test_test_invoke_method_runs_the_current_api(seed: Builder) -> None:
+    result = seed.apigw.test_invoke_method(
+        restApiId=seed.api_id,
+        resourceId=seed.paths["/items/{id}"],
+        httpMethod="GET",
+        pathWithQueryString="/items/5?x=1",
+        headers={"X-A": "b"},
+        stageVariables={"v": "1"},
+    )
+    assert result["status"] == 200
+    assert result["headers"]["x-handler"] == "echo"
+    event = json.loads(result["body"])
+    assert event["pathParameters"] == {"id": "5"}
+    assert event["queryStringParameters"] == {"x": "1"}
+    assert event["headers"] == {"X-A": "b"}
+    assert event["stageVariables"] == {"v": "1"}
+    assert event["requestContext"]["stage"] == "test-invoke-stage"
+    assert "Method completed with status: 200" in result["log"]

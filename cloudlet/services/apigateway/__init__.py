@@ -23,6 +23,7 @@ from cloudlet.services.apigateway import (
     methods,
     models,
     tags,
+    testinvoke,
 )
 from cloudlet.services.apigateway.execute import Runtime
 from cloudlet.services.apigateway.store import ApiGatewayStore
@@ -112,6 +113,7 @@ class ApiGatewayService(Service):
         "GetRequestValidators": models.get_request_validators,
         "UpdateRequestValidator": models.update_request_validator,
         "DeleteRequestValidator": models.delete_request_validator,
+        "TestInvokeMethod": testinvoke.test_invoke_method,
         "ImportRestApi": imports.import_rest_api,
         "PutRestApi": imports.put_rest_api,
     }
@@ -120,13 +122,13 @@ class ApiGatewayService(Service):
         super().__init__(db, config)
         self.store = ApiGatewayStore(db)
         self._runtime: Runtime | None = None
+        self.store.runtime = lambda: self.runtime
 
     @property
     def runtime(self) -> Runtime:
         # Built on first use: `cloud` is set by the gateway after construction.
         if self._runtime is None:
             self._runtime = Runtime(self.store, self.cloud)
-            self.store.flush_authorizers = self._runtime.authorizers.flush
         return self._runtime
 
     async def execute_api(self, request: ApiRequest) -> Response | None:

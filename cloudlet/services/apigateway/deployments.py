@@ -22,12 +22,14 @@ _VARIABLE_VALUE = re.compile(r"^[A-Za-z0-9\-._~:/?#&=,]{0,512}$")
 _CACHE_SIZES = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
 
 
-def _snapshot(store: ApiGatewayStore, api: Doc) -> Doc:
+def snapshot(store: ApiGatewayStore, api: Doc, check: bool = True) -> Doc:
+    """The API as it is now; `check`: as CreateDeployment requires it (methods, each
+    with an integration)."""
     resources = copy.deepcopy(store.items("resource", api["id"]))
     methods = [m for r in resources for m in (r.get("resourceMethods") or {}).values()]
-    if not methods:
+    if check and not methods:
         raise bad_request("The REST API doesn't contain any methods")
-    if any("methodIntegration" not in m for m in methods):
+    if check and any("methodIntegration" not in m for m in methods):
         raise bad_request("No integration defined for method")
     return {
         "resources": resources,
@@ -96,7 +98,7 @@ def create_deployment(ctx: RequestContext, store: ApiGatewayStore, request: dict
         _check_stage_name(stage_name)
     _check_variables(request.get("variables"))
     deployment_id = store.unique_id("deployment", api["id"], 6)
-    doc: Doc = {"id": deployment_id, "createdDate": now(), "_snapshot": _snapshot(store, api)}
+    doc: Doc = {"id": deployment_id, "createdDate": now(), "_snapshot": snapshot(store, api)}
     if request.get("description"):
         doc["description"] = request["description"]
     with store.db.transaction():
@@ -320,5 +322,5 @@ def flush_stage_authorizers_cache(
 ) -> dict[str, Any]:
     api = lookup.rest_api(ctx, store, request["restApiId"])
     stage = lookup.stage(store, api["id"], request["stageName"])
-    store.flush_authorizers(api["id"], stage["stageName"])
+    store.runtime().authorizers.flush(api["id"], stage["stageName"])
     return {}

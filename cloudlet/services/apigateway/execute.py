@@ -70,23 +70,38 @@ class Runtime:
         deployment = self.store.get("deployment", api["id"], stage["deploymentId"])
         if deployment is None:
             return None
-        snapshot = deployment["_snapshot"]
-        compiled = Deployed(
-            api=api,
-            stage=stage,
-            deployment=deployment,
-            routes=RouteTable(snapshot["resources"]),
-            authorizers=snapshot["authorizers"],
-            binary_types=snapshot["binaryMediaTypes"],
-            api_key_source=snapshot["apiKeySource"],
-            gateway_responses=snapshot.get("gatewayResponses") or {},
-            validators=snapshot.get("validators") or {},
-            schemas=Schemas(api["id"], snapshot.get("models") or {}),
-            account=snapshot["account"],
-            region=snapshot["region"],
-        )
+        compiled = compile_deployment(api, stage, deployment)
         self._deployed[key] = compiled
         return compiled
+
+    # -- TestInvokeMethod ----------------------------------------------------------------
+
+    async def test_invoke(
+        self, deployed: Deployed, request: ApiRequest, resource: Doc, method: Doc
+    ) -> Response:
+        """One call of `method` as TestInvokeMethod runs it: on the API as it is now,
+        without authorizer or API key; API Gateway's own refusals are answers too."""
+        raw = request.path.lstrip("/")
+        segments = [unquote(s) for s in raw.split("/")] if raw else []
+        found = RouteTable([resource]).match(segments, method["httpMethod"])
+        call = Call(
+            request=request,
+            deployed=deployed,
+            stage_name=request.stage or "test-invoke-stage",
+            path=request.path,
+            resource=resource,
+            method=method,
+            path_params=found.path_params if found is not None else {},
+            apigw_id=request.request_id,
+        )
+        try:
+            self._validate(call)
+            integration = method["methodIntegration"]
+            if integration["type"] == "AWS_PROXY":
+                return await self._lambda_proxy(call, integration)
+            return await integrations.run(self, call, integration)
+        except Failure as failure:
+            return failure.status, [*JSON], failure.body
 
     # -- a call ------------------------------------------------------------------------
 
@@ -305,3 +320,22 @@ def _present(call: Call, parameter: str) -> bool:
     if where in ("header", "multivalueheader"):
         return call.header(name) is not None
     return True
+
+
+def compile_deployment(api: Doc, stage: Doc, deployment: Doc) -> Deployed:
+    """A deployment (its `_snapshot`) compiled for serving on `stage`."""
+    snapshot = deployment["_snapshot"]
+    return Deployed(
+        api=api,
+        stage=stage,
+        deployment=deployment,
+        routes=RouteTable(snapshot["resources"]),
+        authorizers=snapshot["authorizers"],
+        binary_types=snapshot["binaryMediaTypes"],
+        api_key_source=snapshot["apiKeySource"],
+        gateway_responses=snapshot.get("gatewayResponses") or {},
+        validators=snapshot.get("validators") or {},
+        schemas=Schemas(api["id"], snapshot.get("models") or {}),
+        account=snapshot["account"],
+        region=snapshot["region"],
+    )

@@ -49,8 +49,9 @@ class ApiGatewayStore:
         self.db = db
         db.ensure_schema(SCHEMA)
         self._objects: dict[tuple[str, str], dict[str, Doc]] = {}
-        # Set by the service to the data plane's authorizer cache (api id, stage).
-        self.flush_authorizers: Callable[[str, str], None] = lambda api_id, stage: None
+        # Set by the service: the data plane (execute.Runtime), for the operations that
+        # reach into it (FlushStageAuthorizersCache, TestInvokeMethod).
+        self.runtime: Callable[[], Any] = lambda: None
         self.load()
 
     def load(self) -> None:
