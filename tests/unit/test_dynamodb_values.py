@@ -45,7 +45,10 @@ TINY = "0." + "0" * 129 + "1"
         ("1e125", "1" + "0" * 125),
         ("9.9999999999999999999999999999999999999e125", "9" * 38 + "0" * 88),
         ("12345678901234567890123456789012345678", "12345678901234567890123456789012345678"),
-        ("1234567890123456789012345678901234567800000", "1234567890123456789012345678901234567800000"),
+        (
+            "1234567890123456789012345678901234567800000",
+            "1234567890123456789012345678901234567800000",
+        ),
         ("-123.456000", "-123.456"),
     ],
 )
@@ -64,12 +67,30 @@ def test_numbers_are_canonical(text: str, canonical: str) -> None:
         ("1e", "A value provided cannot be converted into a number"),
         ("NaN", "The parameter cannot be converted to a numeric value: NaN"),
         ("Infinity", "The parameter cannot be converted to a numeric value: Infinity"),
-        ("123456789012345678901234567890123456789", "Attempting to store more than 38 significant digits in a Number"),
-        ("1.00000000000000000000000000000000000001", "Attempting to store more than 38 significant digits in a Number"),
-        ("1e126", "Number overflow. Attempting to store a number with magnitude larger than supported range"),
-        ("-1e126", "Number overflow. Attempting to store a number with magnitude larger than supported range"),
-        ("1e-131", "Number underflow. Attempting to store a number with magnitude smaller than supported range"),
-        ("1e99999999999999999999", "Number overflow. Attempting to store a number with magnitude larger than supported range"),
+        (
+            "123456789012345678901234567890123456789",
+            "Attempting to store more than 38 significant digits in a Number",
+        ),
+        (
+            "1.00000000000000000000000000000000000001",
+            "Attempting to store more than 38 significant digits in a Number",
+        ),
+        (
+            "1e126",
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
+        (
+            "-1e126",
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
+        (
+            "1e-131",
+            "Number underflow. Attempting to store a number with magnitude smaller than supported range",
+        ),
+        (
+            "1e99999999999999999999",
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
     ],
 )
 def test_invalid_numbers(text: str, message: str) -> None:
@@ -80,15 +101,29 @@ def test_invalid_numbers(text: str, message: str) -> None:
 
 
 def test_numbers_order_exactly() -> None:
-    texts = ["10", "-0.5", "1e-130", "9.99999999999999999999999999999999999", "-1e125", "0",
-             "9.999999999999999999999999999999999999", "10.00000000000000000000000000000000001"]
+    texts = [
+        "10",
+        "-0.5",
+        "1e-130",
+        "9.99999999999999999999999999999999999",
+        "-1e125",
+        "0",
+        "9.999999999999999999999999999999999999",
+        "10.00000000000000000000000000000000001",
+    ]
     values = [{"N": normalize_number(t)} for t in texts]
     import functools
 
     ordered = sorted(values, key=functools.cmp_to_key(lambda a, b: compare(a, b) or 0))
     assert [v["N"] for v in ordered] == [
-        "-" + "1" + "0" * 125, "-0.5", "0", TINY, "9.99999999999999999999999999999999999",
-        "9.999999999999999999999999999999999999", "10", "10.00000000000000000000000000000000001",
+        "-" + "1" + "0" * 125,
+        "-0.5",
+        "0",
+        TINY,
+        "9.99999999999999999999999999999999999",
+        "9.999999999999999999999999999999999999",
+        "10",
+        "10.00000000000000000000000000000000001",
     ]
 
 
@@ -140,17 +175,34 @@ def _nested(depth: int) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ({}, "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"),
-        ({"S": "a", "N": "1"}, "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"),
+        (
+            {},
+            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
+        ),
+        (
+            {"S": "a", "N": "1"},
+            "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
+        ),
         ({"SS": []}, "One or more parameter values were invalid: An string set  may not be empty"),
         ({"NS": []}, "One or more parameter values were invalid: An number set  may not be empty"),
         ({"BS": []}, "One or more parameter values were invalid: An binary set  may not be empty"),
-        ({"SS": ["a", "b", "a"]}, "One or more parameter values were invalid: Input collection [a, b, a] contains duplicates."),
-        ({"NS": ["1", "1.0"]}, "One or more parameter values were invalid: Input collection [1, 1.0] contains duplicates."),
-        ({"BS": [b"a", b"a"]}, "One or more parameter values were invalid: Input collection [YQ==, YQ==] contains duplicates."),
+        (
+            {"SS": ["a", "b", "a"]},
+            "One or more parameter values were invalid: Input collection [a, b, a] contains duplicates.",
+        ),
+        (
+            {"NS": ["1", "1.0"]},
+            "One or more parameter values were invalid: Input collection [1, 1.0] contains duplicates.",
+        ),
+        (
+            {"BS": [b"a", b"a"]},
+            "One or more parameter values were invalid: Input collection [YQ==, YQ==] contains duplicates.",
+        ),
         ({"NS": ["x"]}, "A value provided cannot be converted into a number"),
-        ({"NULL": False}, "One or more parameter values were invalid: Null attribute value types must have the value of true"),
-        ({"M": {"a": {"N": "1e200"}}}, "Number overflow. Attempting to store a number with magnitude larger than supported range"),
+        (
+            {"M": {"a": {"N": "1e200"}}},
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
         (_nested(33), "Nesting Levels have exceeded supported limits"),
     ],
 )
@@ -165,6 +217,8 @@ def test_valid_values_come_back_canonical() -> None:
     assert validate_value(_nested(32)) == _nested(32)
     assert validate_value({"SS": [""]}) == {"SS": [""]}
     assert validate_value({"S": ""}) == {"S": ""}
+    # AWS accepts NULL false (since 2026) and answers it as NULL true.
+    assert validate_value({"NULL": False}) == {"NULL": True}
     assert validate_value({"M": {"n": {"NS": ["1.50", "-0"]}, "l": {"L": [{"N": "007"}]}}}) == {
         "M": {"n": {"NS": ["1.5", "0"]}, "l": {"L": [{"N": "7"}]}}
     }
@@ -179,7 +233,10 @@ def test_expression_values_name_the_key() -> None:
     )
     with pytest.raises(ServiceError) as caught:
         validate_item({"a": {"NS": []}})
-    assert caught.value.message == "One or more parameter values were invalid: An number set  may not be empty"
+    assert (
+        caught.value.message
+        == "One or more parameter values were invalid: An number set  may not be empty"
+    )
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,11 @@ def number(text: str) -> Decimal:
 def normalize_number(text: str) -> str:
     """Validate an N's text and return DynamoDB's canonical form of it."""
     if not isinstance(text, str) or not _NUMBER.fullmatch(text):
-        if isinstance(text, str) and text.strip().lower().lstrip("+-") in ("nan", "infinity", "inf"):
+        if isinstance(text, str) and text.strip().lower().lstrip("+-") in (
+            "nan",
+            "infinity",
+            "inf",
+        ):
             raise validation(f"The parameter cannot be converted to a numeric value: {text}")
         raise validation("A value provided cannot be converted into a number")
     mantissa, _, power = text.lower().partition("e")
@@ -141,7 +145,8 @@ def validate_value(value: Any, depth: int = 0) -> dict[str, Any]:
             raise validation(_INVALID + "A BOOL attribute value must be a boolean")
         return {"BOOL": raw}
     if kind == "NULL":
-        if raw is not True:
+        # AWS now accepts {"NULL": false} and stores it as {"NULL": true}.
+        if not isinstance(raw, bool):
             raise validation(_INVALID + "Null attribute value types must have the value of true")
         return {"NULL": True}
     if kind in _SET_NAMES:
@@ -206,9 +211,7 @@ def validate_item(item: Any, where: str = "Item") -> dict[str, dict[str, Any]]:
             out[name] = validate_value(value)
         except ServiceError as error:
             if where == "ExpressionAttributeValues":
-                error.message = (
-                    f"ExpressionAttributeValues contains invalid value: {error.message} for key {name}"
-                )
+                error.message = f"ExpressionAttributeValues contains invalid value: {error.message} for key {name}"
                 error.args = (error.message,)
             raise
     return out
@@ -280,7 +283,9 @@ def value_size(value: dict[str, Any]) -> int:
     if kind == "L":
         return 3 + sum(value_size(v) + 1 for v in raw)
     # M: 3 bytes, and per element its name, its value and one byte.
-    return 3 + sum(len(k.encode("utf-8", "surrogatepass")) + value_size(v) + 1 for k, v in raw.items())
+    return 3 + sum(
+        len(k.encode("utf-8", "surrogatepass")) + value_size(v) + 1 for k, v in raw.items()
+    )
 
 
 def item_size(item: dict[str, dict[str, Any]]) -> int:

@@ -1,0 +1,239 @@
+"""Tokens of DynamoDB's expression language and the parser base every expression kind
+shares: document paths, placeholders, and AWS's error reporting.
+
+AWS reports a syntax error at the first token the grammar cannot take, quoting it and
+the text from the token before it to the token after it ("near"). Errors that are not
+syntax errors are collected while parsing and the most important one is reported once
+the whole expression has parsed, so a later syntax error still wins, as with AWS.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cloudlet.gateway.errors import ServiceError
+from cloudlet.services.dynamodb.expressions.paths import Path, Value
+from cloudlet.services.dynamodb.expressions.reserved import is_reserved
+
+_TOKEN = re.compile(
+    r"(?P<ws>\s+)"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<attrname>#[A-Za-z0-9_]+)"
+    r"|(?P<value>:[A-Za-z0-9_]+)"
+    r"|(?P<number>[0-9]+)"
+    r"|(?P<op><=|>=|<>|[=<>(),.\[\]+\-])"
+)
+
+MAX_PATH_DEPTH = 32
+
+# The order in which AWS reports the non-syntax errors of one expression.
+_PRIORITY = (
+    "section",
+    "parens",
+    "function_name",
+    "misused",
+    "reserved",
+    "undefined",
+    "operands",
+    "distinct",
+    "types",
+    "nesting",
+    "overlap",
+)
+
+
+@dataclass(slots=True)
+class Token:
+    kind: str  # name, attrname, value, number, op, bad, eof
+    text: str
+    start: int
+    end: int
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    pos = 0
+    size = len(text)
+    while pos < size:
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            tokens.append(Token("bad", text[pos], pos, pos + 1))
+            pos += 1
+            continue
+        kind = match.lastgroup or "bad"
+        if kind != "ws":
+            tokens.append(Token(kind, match.group(), pos, match.end()))
+        pos = match.end()
+    tokens.append(Token("eof", "<EOF>", size, size))
+    return tokens
+
+
+def validation(message: str) -> ServiceError:
+    return ServiceError("ValidationException", message)
+
+
+class Context(Protocol):
+    """What a parser needs of the request: its placeholders, and where to record use."""
+
+    names: dict[str, str]
+    values: dict[str, Value]
+    used_names: set[str]
+    used_values: set[str]
+
+
+class Parser:
+    def __init__(self, text: str, kind: str, ctx: Context) -> None:
+        if not isinstance(text, str) or not text.strip():
+            raise validation(f"Invalid {kind}: The expression can not be empty;")
+        self.text = text
+        self.kind = kind
+        self.ctx = ctx
+        self.tokens = tokenize(text)
+        self.pos = 0
+        self.errors: dict[str, str] = {}
+
+    # -- tokens ------------------------------------------------------------------------
+
+    def peek(self, ahead: int = 0) -> Token:
+        index = min(self.pos + ahead, len(self.tokens) - 1)
+        return self.tokens[index]
+
+    def take(self) -> Token:
+        token = self.tokens[self.pos]
+        if token.kind != "eof":
+            self.pos += 1
+        return token
+
+    def at_op(self, op: str) -> bool:
+        token = self.tokens[self.pos]
+        return token.kind == "op" and token.text == op
+
+    def at_keyword(self, word: str) -> bool:
+        token = self.tokens[self.pos]
+        return token.kind == "name" and token.text.upper() == word
+
+    def expect_op(self, op: str) -> Token:
+        if not self.at_op(op):
+            raise self.syntax_error()
+        return self.take()
+
+    def syntax_error(self, index: int | None = None) -> ServiceError:
+        """AWS's syntax error at token `index` (default: the current one)."""
+        at = self.pos if index is None else index
+        token = self.tokens[at]
+        start = self.tokens[at - 1].start if at > 0 else token.start
+        if token.kind == "eof":
+            near = self.text[start:]
+        else:
+            following = self.tokens[at + 1] if at + 1 < len(self.tokens) else token
+            near = self.text[start : following.end if following.kind != "eof" else token.end]
+        return validation(
+            f'Invalid {self.kind}: Syntax error; token: "{token.text}", near: "{near}"'
+        )
+
+    # -- errors found while parsing ------------------------------------------------------
+
+    def note(self, category: str, message: str) -> None:
+        self.errors.setdefault(category, message)
+
+    def finish(self) -> None:
+        """Raise the first error found, in AWS's order; the expression must be consumed."""
+        if self.tokens[self.pos].kind != "eof":
+            raise self.syntax_error()
+        for category in _PRIORITY:
+            message = self.errors.get(category)
+            if message is not None:
+                raise validation(f"Invalid {self.kind}: {message}")
+
+    # -- paths and placeholders ------------------------------------------------------------
+
+    def at_path(self) -> bool:
+        token = self.tokens[self.pos]
+        return token.kind == "attrname" or (token.kind == "name" and not _is_keyword(token.text))
+
+    def path(self) -> Path:
+        parts: list[str | int] = [self.element()]
+        while True:
+            if self.at_op("."):
+                self.take()
+                parts.append(self.element())
+            elif self.at_op("["):
+                self.take()
+                token = self.peek()
+                if token.kind != "number":
+                    raise self.syntax_error()
+                self.take()
+                self.expect_op("]")
+                parts.append(int(token.text))
+            else:
+                break
+        if len(parts) > MAX_PATH_DEPTH:
+            self.note(
+                "nesting",
+                f"The document path has too many nesting levels; nesting levels: {len(parts)}",
+            )
+        return tuple(parts)
+
+    def element(self) -> str:
+        token = self.peek()
+        if token.kind == "attrname":
+            self.take()
+            name = self.ctx.names.get(token.text)
+            if name is None:
+                self.note(
+                    "undefined",
+                    "An expression attribute name used in the document path is not defined; "
+                    f"attribute name: {token.text}",
+                )
+                return token.text
+            self.ctx.used_names.add(token.text)
+            return name
+        if token.kind == "name" and not _is_keyword(token.text):
+            self.take()
+            if is_reserved(token.text):
+                self.note(
+                    "reserved",
+                    f"Attribute name is a reserved keyword; reserved keyword: {token.text}",
+                )
+            return token.text
+        raise self.syntax_error()
+
+    def value(self) -> Value:
+        token = self.take()
+        value = self.ctx.values.get(token.text)
+        if value is None:
+            self.note(
+                "undefined",
+                "An expression attribute value used in expression is not defined; "
+                f"attribute value: {token.text}",
+            )
+            return {"NULL": True}
+        self.ctx.used_values.add(token.text)
+        return value
+
+
+_KEYWORDS = frozenset({"AND", "OR", "NOT", "BETWEEN", "IN"})
+
+
+def _is_keyword(text: str) -> bool:
+    return text.upper() in _KEYWORDS
+
+
+def type_word(value: Any) -> str:
+    """AWS's long type names, used in ADD/DELETE operand errors."""
+    kind = str(next(iter(value)))
+    words = {
+        "S": "STRING",
+        "N": "NUMBER",
+        "B": "BINARY",
+        "BOOL": "BOOL",
+        "NULL": "NULL",
+        "L": "LIST",
+        "M": "MAP",
+        "SS": "STRING_SET",
+        "NS": "NUMBER_SET",
+        "BS": "BINARY_SET",
+    }
+    return words.get(kind, kind)
