@@ -45,7 +45,7 @@ MUTATING = ("Create", "Put", "Update", "Delete")
 OPTIONAL = frozenset(
     {"GetRequestValidators", "CreateRequestValidator", "UpdateRequestValidator",
      "DeleteRequestValidator", "GetGatewayResponses", "PutGatewayResponse",
-     "DeleteGatewayResponse"}
+     "DeleteGatewayResponse", "GetModels", "CreateModel", "UpdateModel", "DeleteModel"}
 )  # fmt: skip
 
 
@@ -61,6 +61,7 @@ class Recorder:
         failing: dict[str, ServiceError] | None = None,
         validators: list[dict[str, Any]] | None = None,
         gateway_responses: list[dict[str, Any]] | None = None,
+        models: list[dict[str, Any]] | None = None,
     ) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.resources = resources or [{"id": "root", "path": "/"}]
@@ -70,6 +71,7 @@ class Recorder:
         self.failing = failing or {}
         self.validators = validators or []
         self.gateway_responses = gateway_responses or []
+        self.models = models or []
         self.count = 0
         self.answers: dict[str, list[dict[str, Any]]] = {}
 
@@ -84,6 +86,8 @@ class Recorder:
             return {"items": self.validators}
         if operation == "GetGatewayResponses":
             return {"items": self.gateway_responses}
+        if operation == "GetModels":
+            return {"items": self.models}
         if operation in ("GetRestApi", "CreateRestApi"):
             return dict(self.api, **{k: v for k, v in request.items() if k != "restApiId"})
         if operation == "GetResources":
@@ -801,3 +805,115 @@ def test_import_needs_a_title() -> None:
 def test_put_mode_is_checked() -> None:
     with pytest.raises(OpenApiError):
         put(oas3({}), Recorder(), mode="replace")
+
+
+# --- models ------------------------------------------------------------------------------------
+
+PET_SCHEMA = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": {"type": "string"}, "owner": {"$ref": "#/definitions/Owner"}},
+}
+
+
+def test_swagger_definitions_become_models_and_method_models() -> None:
+    document = {
+        "swagger": "2.0",
+        "info": {"title": "pets"},
+        "consumes": ["application/json"],
+        "definitions": {"Pet": PET_SCHEMA, "Owner": {"type": "object"}},
+        "paths": {
+            "/pets": {
+                "post": {
+                    "consumes": ["application/json", "application/x-pet"],
+                    "parameters": [{"name": "pet", "in": "body", "schema": {"$ref": "#/definitions/Pet"}}],
+                    "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/Pet"}},
+                                  "400": {"description": "bad", "schema": {"type": "object"}}},
+                }
+            }
+        },
+    }  # fmt: skip
+    recorder = Recorder(supported=OPTIONAL)
+    assert put(document, recorder) == []
+    created = {m["name"]: m for m in recorder.requests("CreateModel")}
+    assert set(created) == {"Pet", "Owner"}
+    assert created["Pet"]["contentType"] == "application/json"
+    pet = json.loads(created["Pet"]["schema"])
+    assert pet["properties"]["owner"] == {
+        "$ref": "https://apigateway.amazonaws.com/restapis/api1/models/Owner"
+    }
+    assert pet["required"] == ["name"]
+    method = recorder.requests("PutMethod")[0]
+    assert method["requestModels"] == {"application/json": "Pet", "application/x-pet": "Pet"}
+    responses = {r["statusCode"]: r for r in recorder.requests("PutMethodResponse")}
+    assert responses["200"]["responseModels"] == {"application/json": "Pet"}
+    assert "responseModels" not in responses["400"]  # an inline schema names no model
+    # models exist before the methods that name them
+    names = [name for name, _ in recorder.calls]
+    assert names.index("CreateModel") < names.index("PutMethod")
+
+
+def test_openapi3_schemas_request_body_and_response_content() -> None:
+    document = oas3(
+        {"/pets": {"post": {
+            "requestBody": {"$ref": "#/components/requestBodies/PetBody"},
+            "responses": {"201": {"description": "made", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}}}},
+        }}},
+        components={
+            "schemas": {"Pet": {"type": "object"}},
+            "requestBodies": {"PetBody": {"content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}}}},
+        },
+    )  # fmt: skip
+    recorder = Recorder(supported=OPTIONAL)
+    put(document, recorder)
+    assert [m["name"] for m in recorder.requests("CreateModel")] == ["Pet"]
+    assert recorder.requests("PutMethod")[0]["requestModels"] == {"application/json": "Pet"}
+    assert recorder.requests("PutMethodResponse")[0]["responseModels"] == {
+        "application/json": "Pet"
+    }
+
+
+def test_a_missing_model_reference_is_a_warning() -> None:
+    # [IMP] "warnings can be generated for minor issues like a missing model reference"
+    document = oas3({"/pets": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Nope"}}}},
+        "responses": {}}}})  # fmt: skip
+    recorder = Recorder(supported=OPTIONAL)
+    assert put(document, recorder) == [
+        "Unable to find model 'Nope' for the request of 'POST' at path '/pets': the reference "
+        "was ignored"
+    ]
+    assert "requestModels" not in recorder.requests("PutMethod")[0]
+
+
+def test_model_names_must_be_alphanumeric() -> None:
+    recorder = Recorder(supported=OPTIONAL)
+    with pytest.raises(OpenApiError) as caught:
+        put(oas3({}, components={"schemas": {"Pet-Input": {"type": "object"}}}), recorder)
+    assert "Unable to create model for 'Pet-Input': Model name must be alphanumeric" in (
+        caught.value.message
+    )
+    assert recorder.calls == []
+
+
+def test_existing_models_are_updated_and_overwrite_deletes_the_others() -> None:
+    existing = [{"name": "Empty"}, {"name": "Error"}, {"name": "Old"}, {"name": "Pet"}]
+    recorder = Recorder(supported=OPTIONAL, models=existing)
+    put(oas3({}, components={"schemas": {"Pet": {"type": "object"}, "Error": {"type": "object"}}}),
+        recorder, mode="overwrite")  # fmt: skip
+    assert recorder.requests("DeleteModel") == [{"restApiId": "api1", "modelName": "Old"}]
+    assert [u["modelName"] for u in recorder.requests("UpdateModel")] == ["Pet", "Error"]
+    assert recorder.requests("CreateModel") == []
+
+
+def test_models_without_service_support_are_a_warning() -> None:
+    recorder = Recorder()
+    document = oas3({"/p": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/P"}}}},
+        "responses": {}}}}, components={"schemas": {"P": {"type": "object"}}})  # fmt: skip
+    assert put(document, recorder) == [
+        "Models (definitions, components.schemas) are not supported by cloudlet and were ignored"
+    ]
+    assert "requestModels" not in recorder.requests("PutMethod")[0]

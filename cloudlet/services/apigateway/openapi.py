@@ -46,8 +46,11 @@ requestTemplates, requestParameters, responses keyed by selection pattern, timeo
 contentHandling, cache settings, tlsConfig) into the integration and its responses;
 x-amazon-apigateway-request-validators and -request-validator (request validators) and
 x-amazon-apigateway-gateway-responses (PutGatewayResponse) — where the service lacks
-those operations (NotImplemented) the import warns and goes on without them. Models
-(definitions / components.schemas) are not created.
+those operations (NotImplemented) the import warns and goes on without them;
+definitions (2.0) / components.schemas (3.0) as models (references between them become
+model URLs), and a body's or response's `$ref` schema as the method's requestModels /
+responseModels (a reference to an undefined model is a warning). Inline (unnamed)
+schemas make no model.
 """
 
 from __future__ import annotations
@@ -208,6 +211,7 @@ class _Plan:
     authorizers: dict[str, dict[str, Any]] = field(default_factory=dict)
     validators: dict[str, dict[str, Any]] = field(default_factory=dict)
     gateway_responses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    models: dict[str, Any] = field(default_factory=dict)  # name -> JSON schema
     paths: list[str] = field(default_factory=list)
     operations: list[_Operation] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -245,6 +249,7 @@ def _plan(document: dict[str, Any], parameters: dict[str, str] | None) -> _Plan:
             "validateRequestParameters": rules.get("validateRequestParameters") is True,
         }
     _plan_gateway_responses(document, plan)
+    _plan_models(document, plan)
     prefix = _base_path(document, (parameters or {}).get("basepath", "ignore"), plan)
     _plan_paths(document, resolver, prefix, plan)
     _check_tree(plan)
@@ -287,6 +292,55 @@ def _plan_paths(document: dict[str, Any], resolver: _Resolver, prefix: str, plan
                 )
             plan.operations.append(operation)
     plan.paths = [path for path in paths if path != "/"]
+
+
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9]+$")
+_MODEL_REF = re.compile(r"^#/(?:definitions|components/schemas)/([^/]+)$")
+
+
+def _plan_models(document: dict[str, Any], plan: _Plan) -> None:
+    """definitions (Swagger 2.0) / components.schemas (OpenAPI 3.0) become models."""
+    swagger = "swagger" in document
+    schemas = _dict_at(document, ("definitions",) if swagger else ("components", "schemas"))
+    for name, schema in schemas.items():
+        if not _MODEL_NAME.match(name):
+            plan.errors.append(
+                f"Unable to create model for '{name}': Model name must be alphanumeric: {name}"
+            )
+        elif not isinstance(schema, dict):
+            plan.errors.append(f"Unable to create model for '{name}': the schema must be an object")
+        else:
+            plan.models[name] = schema
+
+
+def _model_reference(schema: Any) -> str | None:
+    """The model a body or response schema names by `$ref` (None for inline schemas)."""
+    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        match = _MODEL_REF.match(schema["$ref"])
+        if match:
+            return match.group(1)
+    return None
+
+
+def _model_schema(schema: Any, api_id: str) -> str:
+    """A model's schema as CreateModel takes it: references to other definitions become
+    model URLs, as API Gateway writes them."""
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {key: rewrite(value) for key, value in node.items()}
+            reference = node.get("$ref")
+            match = _MODEL_REF.match(reference) if isinstance(reference, str) else None
+            if match:
+                out["$ref"] = (
+                    f"https://apigateway.amazonaws.com/restapis/{api_id}/models/{match.group(1)}"
+                )
+            return out
+        if isinstance(node, list):
+            return [rewrite(item) for item in node]
+        return node
+
+    return json.dumps(rewrite(schema), indent=2)
 
 
 @cache
@@ -533,7 +587,14 @@ def _operation(
         not isinstance(validator, str) or validator not in plan.validators
     ):
         raise _Bad(f"Invalid request validator: {validator}")
-    method_responses = _method_responses(resolver, operation.get("responses", {}))
+    swagger = "swagger" in document
+    request_models = _request_models(resolver, swagger, document, operation)
+    method_responses = _method_responses(
+        resolver, operation.get("responses", {}), _media_types(document, operation, "produces")
+    )
+    _drop_unknown_models(plan, path, http_method, request_models, method_responses)
+    if request_models:
+        method["requestModels"] = request_models
     integration, integration_responses = _integration(
         resolver, operation.get("x-amazon-apigateway-integration")
     )
@@ -608,7 +669,72 @@ def _security(
     return authorizer
 
 
-def _method_responses(resolver: _Resolver, responses: Any) -> list[dict[str, Any]]:
+def _media_types(document: dict[str, Any], operation: dict[str, Any], key: str) -> list[str]:
+    """Swagger 2.0's consumes/produces (the operation's, else the document's)."""
+    types = operation.get(key, document.get(key))
+    if isinstance(types, list) and types and all(isinstance(t, str) for t in types):
+        return list(types)
+    return ["application/json"]
+
+
+def _content_models(content: Any) -> dict[str, str]:
+    """OpenAPI 3.0 `content`: media type -> the model its schema refers to."""
+    models: dict[str, str] = {}
+    if isinstance(content, dict):
+        for media, spec in content.items():
+            name = _model_reference(spec.get("schema") if isinstance(spec, dict) else None)
+            if name is not None:
+                models[media] = name
+    return models
+
+
+def _request_models(
+    resolver: _Resolver, swagger: bool, document: dict[str, Any], operation: dict[str, Any]
+) -> dict[str, str]:
+    """requestModels: a body parameter's schema (2.0) or requestBody's content (3.0)."""
+    if not swagger:
+        body = resolver.resolve(operation.get("requestBody"))
+        return _content_models(body.get("content") if isinstance(body, dict) else None)
+    models: dict[str, str] = {}
+    parameters = operation.get("parameters")
+    for raw in parameters if isinstance(parameters, list) else []:
+        parameter = resolver.resolve(raw)
+        if isinstance(parameter, dict) and parameter.get("in") == "body":
+            name = _model_reference(parameter.get("schema"))
+            if name is not None:
+                for media in _media_types(document, operation, "consumes"):
+                    models[media] = name
+    return models
+
+
+def _drop_unknown_models(
+    plan: _Plan,
+    path: str,
+    http_method: str,
+    request_models: dict[str, str],
+    method_responses: list[dict[str, Any]],
+) -> None:
+    """A reference to a model the document does not define is a warning (the guide's
+    example of one) and is left out."""
+    places = [("request", request_models)] + [
+        (f"response {r['statusCode']}", r.get("responseModels", {})) for r in method_responses
+    ]
+    for where, models in places:
+        for media, name in list(models.items()):
+            if name not in plan.models:
+                plan.warnings.append(
+                    f"Unable to find model '{name}' for the {where} of '{http_method}' at path "
+                    f"'{path}': the reference was ignored"
+                )
+                del models[media]
+    for response in method_responses:
+        if response.get("responseModels") == {}:
+            del response["responseModels"]
+
+
+def _method_responses(
+    resolver: _Resolver, responses: Any, produces: list[str]
+) -> list[dict[str, Any]]:
     responses = resolver.resolve(responses)
     if not isinstance(responses, dict):
         raise _Bad("responses must be an object")
@@ -618,6 +744,14 @@ def _method_responses(resolver: _Resolver, responses: Any) -> list[dict[str, Any
             continue  # "default" and patterns declare no method response
         response = resolver.resolve(response)
         request: dict[str, Any] = {"statusCode": code}
+        if isinstance(response, dict):
+            if "schema" in response:  # Swagger 2.0
+                name = _model_reference(response["schema"])
+                models = {media: name for media in produces} if name is not None else {}
+            else:  # OpenAPI 3.0
+                models = _content_models(response.get("content"))
+            if models:
+                request["responseModels"] = models
         headers = response.get("headers") if isinstance(response, dict) else None
         if isinstance(headers, dict) and headers:
             request["responseParameters"] = {
@@ -839,6 +973,13 @@ async def _execute(
         _unsupported(
             plan, "Gateway responses (x-amazon-apigateway-gateway-responses)", fail_on_warnings
         )
+    models = await _optional(call, "GetModels", api_id) if plan.models or overwrite else []
+    if models is None and plan.models:
+        _unsupported(plan, "Models (definitions, components.schemas)", fail_on_warnings)
+        for operation in plan.operations:
+            operation.method.pop("requestModels", None)
+            for response in operation.method_responses:
+                response.pop("responseModels", None)
     resources = await _all(call, "GetResources", api_id)
     root = next(r for r in resources if r.get("path") == "/")
     existing_authorizers = await _all(call, "GetAuthorizers", api_id)
@@ -853,11 +994,18 @@ async def _execute(
             validators or [],
             responses or [],
         )
+        for model in models or []:
+            name = model.get("name")
+            if name not in plan.models and name not in ("Empty", "Error"):
+                request = {"restApiId": api_id, "modelName": name}
+                await _step(call, "DeleteModel", request, f"delete model '{name}'")
         resources, existing_authorizers = [root], []
         validators = None if validators is None else []
         root = dict(root, resourceMethods={})
     if not fresh:
         await _update_api(call, api_id, plan, mode)
+    if models is not None:
+        await _models(call, api_id, plan, models)
     validator_ids = (
         await _validators(call, api_id, plan, validators) if validators is not None else {}
     )
@@ -927,6 +1075,22 @@ async def _delete_all(
         if response.get("defaultResponse") is False and kind not in plan.gateway_responses:
             request = {"restApiId": api_id, "responseType": kind}
             await _step(call, "DeleteGatewayResponse", request, f"delete gateway response {kind}")
+
+
+async def _models(call: Call, api_id: str, plan: _Plan, existing: list[dict[str, Any]]) -> None:
+    """Creates the document's models; one the API has already (such as the default
+    Empty and Error) gets the document's schema."""
+    present = {model.get("name") for model in existing}
+    for name, schema in plan.models.items():
+        text = _model_schema(schema, api_id)
+        if name in present:
+            patch = {"restApiId": api_id, "modelName": name,
+                     "patchOperations": [{"op": "replace", "path": "/schema", "value": text}]}  # fmt: skip
+            await _step(call, "UpdateModel", patch, f"update model '{name}'")
+        else:
+            request = {"restApiId": api_id, "name": name, "contentType": "application/json",
+                       "schema": text}  # fmt: skip
+            await _step(call, "CreateModel", request, f"create model for '{name}'")
 
 
 async def _validators(
