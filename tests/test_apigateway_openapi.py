@@ -440,3 +440,79 @@ def test_a_failing_operation_part_way_deletes_the_new_api(endpoint: str) -> None
         "Errors found during import:\n\tUnable to put integration on 'GET' for resource at path '/x': "
     )
     assert title not in _api_names(apigw)
+
+
+# --- models, request validators, gateway responses -------------------------------------------
+
+VALIDATED = {
+    "swagger": "2.0",
+    "info": {"title": "validated"},
+    "x-amazon-apigateway-request-validators": {
+        "all": {"validateRequestBody": True, "validateRequestParameters": True},
+    },
+    "x-amazon-apigateway-gateway-responses": {
+        "BAD_REQUEST_BODY": {
+            "statusCode": "422",
+            "responseTemplates": {"application/json": '{"problem": "$context.error.validationErrorString"}'},
+        },
+    },
+    "definitions": {
+        "Pet": {"type": "object", "required": ["name"],
+                "properties": {"name": {"type": "string"}, "owner": {"$ref": "#/definitions/Owner"}}},
+        "Owner": {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}},
+    },
+    "paths": {
+        "/pets": {
+            "post": {
+                "x-amazon-apigateway-request-validator": "all",
+                "parameters": [
+                    {"name": "pet", "in": "body", "schema": {"$ref": "#/definitions/Pet"}},
+                    {"name": "tag", "in": "query", "required": True, "type": "string"},
+                ],
+                "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/Pet"}}},
+                "x-amazon-apigateway-integration": {
+                    "type": "mock",
+                    "requestTemplates": {"application/json": '{"statusCode": 200}'},
+                    "responses": {"default": {"statusCode": "200",
+                                              "responseTemplates": {"application/json": '{"saved": true}'}}},
+                },
+            }
+        }
+    },
+}  # fmt: skip
+
+
+def test_models_validators_and_gateway_responses(endpoint: str) -> None:
+    apigw = Builder(endpoint, "unused").apigw
+    api = apigw.import_rest_api(body=json.dumps(VALIDATED).encode(), failOnWarnings=True)
+    api_id = api["id"]
+    assert "warnings" not in api
+    models = {m["name"]: m for m in apigw.get_models(restApiId=api_id)["items"]}
+    assert {"Pet", "Owner"} <= set(models)
+    assert json.loads(models["Pet"]["schema"])["properties"]["owner"] == {
+        "$ref": f"https://apigateway.amazonaws.com/restapis/{api_id}/models/Owner"
+    }
+    validators = apigw.get_request_validators(restApiId=api_id)["items"]
+    assert [(v["name"], v["validateRequestBody"], v["validateRequestParameters"])
+            for v in validators] == [("all", True, True)]  # fmt: skip
+    ids = {r["path"]: r["id"] for r in apigw.get_resources(restApiId=api_id)["items"]}
+    method = apigw.get_method(restApiId=api_id, resourceId=ids["/pets"], httpMethod="POST")
+    assert method["requestModels"] == {"application/json": "Pet"}
+    assert method["requestValidatorId"] == validators[0]["id"]
+    assert method["methodResponses"]["200"]["responseModels"] == {"application/json": "Pet"}
+    gateway = apigw.get_gateway_response(restApiId=api_id, responseType="BAD_REQUEST_BODY")
+    assert gateway["statusCode"] == "422"
+
+    apigw.create_deployment(restApiId=api_id, stageName="v")
+    url = f"{endpoint}/restapis/{api_id}/v/_user_request_/pets"
+    json_type = {"Content-Type": "application/json"}
+    good = json.dumps({"name": "Rex", "owner": {"id": 7}}).encode()
+    assert call(f"{url}?tag=a", "POST", good, json_type).json() == {"saved": True}
+    missing_tag = call(url, "POST", good, json_type)
+    assert missing_tag.status == 400
+    assert missing_tag.json() == {"message": "Missing required request parameters: [tag]"}
+    # the body fails the Pet model (through the Owner reference): the imported gateway
+    # response answers
+    bad = call(f"{url}?tag=a", "POST", json.dumps({"name": "Rex", "owner": {}}).encode(), json_type)
+    assert bad.status == 422
+    assert "problem" in bad.json()
