@@ -99,9 +99,7 @@ def test_get_missing_item_and_projection(ddb: Any, table_name: str) -> None:
 
 
 def test_key_validation(ddb: Any, table_name: str) -> None:
-    code, message, _ = error_of(
-        lambda: ddb.get_item(TableName=table_name, Key={"pk": {"S": "a"}})
-    )
+    code, message, _ = error_of(lambda: ddb.get_item(TableName=table_name, Key={"pk": {"S": "a"}}))
     assert (code, message) == (
         "ValidationException",
         "The provided key element does not match the schema",
@@ -124,16 +122,13 @@ def test_key_validation(ddb: Any, table_name: str) -> None:
         lambda: ddb.put_item(TableName=table_name, Item={"pk": {"S": ""}, "sk": {"S": "a"}})
     )
     assert message == EMPTY_KEY
-    code, message, _ = error_of(
-        lambda: ddb.put_item(TableName=table_name, Item={"pk": {"S": "a"}})
-    )
+    code, message, _ = error_of(lambda: ddb.put_item(TableName=table_name, Item={"pk": {"S": "a"}}))
     assert message == "One or more parameter values were invalid: Missing the key sk in the item"
     code, message, _ = error_of(
         lambda: ddb.put_item(TableName=table_name, Item={"pk": {"N": "1"}, "sk": {"S": "a"}})
     )
     assert message == (
-        "One or more parameter values were invalid: Type mismatch for key pk expected: S "
-        "actual: N"
+        "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N"
     )
     code, message, _ = error_of(
         lambda: ddb.put_item(
@@ -204,12 +199,8 @@ def test_return_values(ddb: Any, table_name: str) -> None:
         "UpdateExpression": "SET a = a + :one",
         "ExpressionAttributeValues": {":one": {"N": "1"}},
     }
-    assert ddb.update_item(**update, ReturnValues="UPDATED_OLD")["Attributes"] == {
-        "a": {"N": "2"}
-    }
-    assert ddb.update_item(**update, ReturnValues="UPDATED_NEW")["Attributes"] == {
-        "a": {"N": "4"}
-    }
+    assert ddb.update_item(**update, ReturnValues="UPDATED_OLD")["Attributes"] == {"a": {"N": "2"}}
+    assert ddb.update_item(**update, ReturnValues="UPDATED_NEW")["Attributes"] == {"a": {"N": "4"}}
     new = ddb.update_item(**update, ReturnValues="ALL_NEW")["Attributes"]
     assert new == {**key, "a": {"N": "5"}, "b": {"S": "x"}}
     old = ddb.update_item(**update, ReturnValues="ALL_OLD")["Attributes"]
@@ -217,7 +208,9 @@ def test_return_values(ddb: Any, table_name: str) -> None:
     assert "Attributes" not in ddb.update_item(**update, ReturnValues="NONE")
     out = ddb.delete_item(TableName=table_name, Key=key, ReturnValues="ALL_OLD")
     assert out["Attributes"]["a"] == {"N": "7"}
-    assert "Attributes" not in ddb.delete_item(TableName=table_name, Key=key, ReturnValues="ALL_OLD")
+    assert "Attributes" not in ddb.delete_item(
+        TableName=table_name, Key=key, ReturnValues="ALL_OLD"
+    )
 
 
 def test_update_item_expressions(table: Any) -> None:
@@ -253,7 +246,9 @@ def test_update_item_expressions(table: Any) -> None:
             Key=key, UpdateExpression="SET a = :x", ExpressionAttributeValues={":x": "y", ":z": "q"}
         )
     )
-    assert message == "Value provided in ExpressionAttributeValues unused in expressions: keys: {:z}"
+    assert (
+        message == "Value provided in ExpressionAttributeValues unused in expressions: keys: {:z}"
+    )
     # UpdateItem on a missing item creates it.
     table.update_item(
         Key={"pk": "upd", "sk": "new"},
@@ -283,9 +278,7 @@ def test_conditional_update_and_delete(table: Any) -> None:
         ExpressionAttributeNames={"#s": "state"},
         ExpressionAttributeValues={":closed": "closed", ":open": "open", ":lo": 1, ":hi": 5},
     )
-    code, _, _ = error_of(
-        lambda: table.delete_item(Key=key, ConditionExpression=Attr("n").gt(10))
-    )
+    code, _, _ = error_of(lambda: table.delete_item(Key=key, ConditionExpression=Attr("n").gt(10)))
     assert code == "ConditionalCheckFailedException"
     table.delete_item(Key=key, ConditionExpression=Attr("state").eq("closed"))
     assert "Item" not in table.get_item(Key=key)

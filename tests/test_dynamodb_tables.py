@@ -157,9 +157,7 @@ def test_missing_tables(ddb: Any) -> None:
     assert message == "Requested resource not found: Table: no-such-table not found"
     code, message, _ = error_of(lambda: ddb.delete_table(TableName="no-such-table"))
     assert code == "ResourceNotFoundException"
-    code, _, _ = error_of(
-        lambda: ddb.get_item(TableName="no-such-table", Key={"pk": {"S": "a"}})
-    )
+    code, _, _ = error_of(lambda: ddb.get_item(TableName="no-such-table", Key={"pk": {"S": "a"}}))
     assert code == "ResourceNotFoundException"
 
 
@@ -177,17 +175,13 @@ def test_list_tables_pagination(endpoint: str) -> None:
         start = {"ExclusiveStartTableName": page["LastEvaluatedTableName"]}
     assert seen == sorted(seen)
     assert set(names) <= set(seen)
-    paginated = [
-        n for p in ddb.get_paginator("list_tables").paginate() for n in p["TableNames"]
-    ]
+    paginated = [n for p in ddb.get_paginator("list_tables").paginate() for n in p["TableNames"]]
     assert set(names) <= set(paginated)
 
 
 def test_update_table_gsi_lifecycle(ddb: Any) -> None:
     name = create_table(ddb)
-    ddb.put_item(
-        TableName=name, Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "email": {"S": "x@y"}}
-    )
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "email": {"S": "x@y"}})
     ddb.put_item(TableName=name, Item={"pk": {"S": "b"}, "sk": {"S": "1"}})
     updated = ddb.update_table(
         TableName=name,

@@ -86,7 +86,5 @@ class DynamoDbService(Service):
             )
             self._ttl_cursor[table.tid] = resume
             for item in expired:
-                writes.delete(
-                    store, table, table.key_of(item), item, stream_records.TTL_IDENTITY
-                )
+                writes.delete(store, table, table.key_of(item), item, stream_records.TTL_IDENTITY)
         store.expire_tokens(int(now * 1000))

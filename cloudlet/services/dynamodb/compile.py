@@ -4,33 +4,16 @@ AttributesToGet, QueryFilter, ScanFilter, KeyConditions)."""
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.dynamodb.expressions import (
     Condition,
     Expressions,
     KeyCondition,
     Projection,
     Update,
-)
-
-legacy: Any
-try:  # the legacy parameters' module is written separately; until it lands they are refused
-    legacy = importlib.import_module("cloudlet.services.dynamodb.expressions.legacy")
-except ImportError:
-    legacy = None
-
-
-_LEGACY = (
-    "Expected",
-    "AttributeUpdates",
-    "AttributesToGet",
-    "QueryFilter",
-    "ScanFilter",
-    "KeyConditions",
+    legacy,
 )
 
 
@@ -55,10 +38,7 @@ def compile_request(
     """Compile the expressions `request` carries for this operation. `filter` names the
     legacy filter parameter (QueryFilter / ScanFilter); `key` is (hash, range) of the
     table or index a Query reads."""
-    if legacy is not None:
-        legacy.check_mixing(request)
-    elif any(request.get(p) for p in _LEGACY):
-        raise ServiceError("ValidationException", "Legacy parameters are not supported yet")
+    legacy.check_mixing(request)
     exprs = Expressions(
         request.get("ExpressionAttributeNames"), request.get("ExpressionAttributeValues")
     )

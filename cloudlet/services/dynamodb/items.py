@@ -81,9 +81,7 @@ def get_item(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]) -
     return out
 
 
-def delete_item(
-    ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
-) -> dict[str, Any]:
+def delete_item(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]) -> dict[str, Any]:
     table = table_of(ctx, store, request)
     returns = request.get("ReturnValues", "NONE")
     if returns not in ("NONE", "ALL_OLD"):
@@ -137,9 +135,7 @@ def returned_values(
     return picked or None
 
 
-def update_item(
-    ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
-) -> dict[str, Any]:
+def update_item(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]) -> dict[str, Any]:
     table = table_of(ctx, store, request)
     returns = request.get("ReturnValues", "NONE")
     key, key_item = check_key(table, request["Key"])

@@ -377,7 +377,9 @@ class DynamoStore:
             f"ORDER BY x.hk {order}, x.rk {order}, x.thk {order}, x.trk {order} LIMIT ?"
         )
         params.append(limit)
-        return [(a, b, c, d, s, _load_item(blob)) for a, b, c, d, s, blob in self.db.all(sql, params)]
+        return [
+            (a, b, c, d, s, _load_item(blob)) for a, b, c, d, s, blob in self.db.all(sql, params)
+        ]
 
     def expired(
         self, table: Table, attribute: str, now_s: float, after: Key | None, budget: int

@@ -56,9 +56,30 @@ _FUNCTIONS = {
     "if_not_exists",
 }
 _KEYWORDS = {
-    "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "BETWEEN", "IN", "IS", "MISSING", "NULL",
-    "TRUE", "FALSE", "INSERT", "INTO", "VALUE", "UPDATE", "SET", "REMOVE", "DELETE",
-    "RETURNING", "ORDER", "BY", "EXISTS",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "AND",
+    "OR",
+    "NOT",
+    "BETWEEN",
+    "IN",
+    "IS",
+    "MISSING",
+    "NULL",
+    "TRUE",
+    "FALSE",
+    "INSERT",
+    "INTO",
+    "VALUE",
+    "UPDATE",
+    "SET",
+    "REMOVE",
+    "DELETE",
+    "RETURNING",
+    "ORDER",
+    "BY",
+    "EXISTS",
 }
 
 
@@ -91,7 +112,7 @@ def tokenize(statement: str) -> list[Tok]:
         if match is None or match.end() == pos:
             if text[pos:].strip() == "":
                 break
-            raise malformed(f"Unexpected input at position {pos}: {text[pos:pos + 20]!r}")
+            raise malformed(f"Unexpected input at position {pos}: {text[pos : pos + 20]!r}")
         kind = match.lastgroup
         assert kind is not None
         tokens.append(Tok(kind, match.group(kind)))
@@ -168,9 +189,7 @@ class Reader:
         tok = self.next()
         if tok.kind == "op" and tok.text == "?":
             if self.used_params >= len(self.params):
-                raise validation(
-                    "Number of parameters in request and statement don't match."
-                )
+                raise validation("Number of parameters in request and statement don't match.")
             value = validate_value(self.params[self.used_params])
             self.used_params += 1
             return value
@@ -234,10 +253,11 @@ class Reader:
             raise malformed(f"Expected an attribute name, found {tok.text}")
         parts = [self.name(_unquote(tok))]
         while True:
-            if self.at(".") and self.peek(1) is not None and self.peek(1).kind in ("word", "quoted"):  # type: ignore[union-attr]
+            following = self.peek(1)
+            if self.at(".") and following is not None and following.kind in ("word", "quoted"):
                 self.next()
                 parts.append("." + self.name(_unquote(self.next())))
-            elif self.at("[") and self.peek(1) is not None and self.peek(1).kind == "number":  # type: ignore[union-attr]
+            elif self.at("[") and following is not None and following.kind == "number":
                 self.next()
                 parts.append(f"[{self.next().text}]")
                 self.expect("]")
@@ -286,7 +306,9 @@ class Reader:
                     in_list += 1
                     depth += 1
                 continue
-            if self.is_value_start() and not (tok.kind == "op" and tok.text == "-" and _operand_before(out)):
+            if self.is_value_start() and not (
+                tok.kind == "op" and tok.text == "-" and _operand_before(out)
+            ):
                 out.append(self.value(self.literal()))
                 continue
             if tok.kind in ("word", "quoted"):
@@ -495,9 +517,7 @@ def _full_key(table: Table, statement: Statement) -> tuple[Any, Item]:
     pinned = key_equalities(statement.where or "", statement.reader.out)
     key = {name: pinned[name] for name in table.key_names() if name in pinned}
     if len(key) != len(table.key_names()):
-        raise validation(
-            "Where clause does not contain a mandatory equality on all key attributes"
-        )
+        raise validation("Where clause does not contain a mandatory equality on all key attributes")
     return check_key(table, key)
 
 

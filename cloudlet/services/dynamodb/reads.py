@@ -44,9 +44,7 @@ def _select(request: dict[str, Any], table: Table, index: Index | None) -> str:
         return "ALL_PROJECTED_ATTRIBUTES" if index is not None else "ALL_ATTRIBUTES"
     if has_projection and select != "SPECIFIC_ATTRIBUTES":
         what = "ProjectionExpression" if request.get("ProjectionExpression") else "AttributesToGet"
-        raise validation(
-            INVALID + f"Cannot specify the {what} when choosing to get {select}"
-        )
+        raise validation(INVALID + f"Cannot specify the {what} when choosing to get {select}")
     if select == "SPECIFIC_ATTRIBUTES" and not has_projection:
         raise validation(
             INVALID + "Must specify the AttributesToGet or ProjectionExpression when choosing "
@@ -73,8 +71,10 @@ def _select(request: dict[str, Any], table: Table, index: Index | None) -> str:
 def _projector(table: Table, index: Index | None, select: str, compiled: Compiled) -> Any:
     """item -> the attributes returned, per the index projection and the request."""
     keep: set[str] | None = None
-    if index is not None and index.projection != "ALL" and (
-        index.kind == "GSI" or select != "ALL_ATTRIBUTES"
+    if (
+        index is not None
+        and index.projection != "ALL"
+        and (index.kind == "GSI" or select != "ALL_ATTRIBUTES")
     ):
         keep = set(table.key_names())
         keep.add(index.hash.name)

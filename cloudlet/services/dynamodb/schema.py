@@ -159,7 +159,9 @@ def capacity(
     return out
 
 
-def index_write_units(table: Table, old: Item | None, new: Item | None, size: int) -> dict[str, float]:
+def index_write_units(
+    table: Table, old: Item | None, new: Item | None, size: int
+) -> dict[str, float]:
     """Write units each secondary index consumes for one item write: one write for an
     entry added or removed, two when the entry's key changes."""
     out: dict[str, float] = {}

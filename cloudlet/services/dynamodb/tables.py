@@ -39,7 +39,9 @@ def _ms() -> int:
 
 def _check_key_schema(elements: list[dict[str, str]], where: str = "") -> None:
     if elements[0]["KeyType"] != "HASH":
-        raise validation(f"Invalid KeySchema: The first KeySchemaElement is not a HASH key type{where}")
+        raise validation(
+            f"Invalid KeySchema: The first KeySchemaElement is not a HASH key type{where}"
+        )
     if len(elements) == 2:
         if elements[1]["KeyType"] != "RANGE":
             raise validation(
@@ -70,15 +72,11 @@ def _check_projection(projection: dict[str, Any], index: str) -> dict[str, Any]:
             raise validation(INVALID + "Duplicate NonKeyAttributes are not allowed")
         return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(non_key)}
     if non_key:
-        raise validation(
-            INVALID + f"ProjectionType is {kind}, but NonKeyAttributes is specified"
-        )
+        raise validation(INVALID + f"ProjectionType is {kind}, but NonKeyAttributes is specified")
     return {"ProjectionType": kind}
 
 
-def _throughput(
-    given: dict[str, Any] | None, billing: str, where: str = ""
-) -> dict[str, Any]:
+def _throughput(given: dict[str, Any] | None, billing: str, where: str = "") -> dict[str, Any]:
     if billing == "PAY_PER_REQUEST":
         if given is not None:
             raise validation(
@@ -88,7 +86,9 @@ def _throughput(
         return {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
     if given is None:
         if where:
-            raise validation(INVALID + f"ProvisionedThroughput must be specified for index: {where}")
+            raise validation(
+                INVALID + f"ProvisionedThroughput must be specified for index: {where}"
+            )
         raise validation(
             INVALID + "ReadCapacityUnits and WriteCapacityUnits must both be specified when "
             "BillingMode is PROVISIONED"
@@ -100,9 +100,7 @@ def _throughput(
     }
 
 
-def _gsi_description(
-    spec: dict[str, Any], table_arn: str, billing: str
-) -> dict[str, Any]:
+def _gsi_description(spec: dict[str, Any], table_arn: str, billing: str) -> dict[str, Any]:
     name = spec["IndexName"]
     check_name(name, "indexName")
     _check_key_schema(spec["KeySchema"])
@@ -116,9 +114,7 @@ def _gsi_description(
     }
 
 
-def _check_definitions(
-    definitions: list[dict[str, str]], used: list[str], exact: bool
-) -> None:
+def _check_definitions(definitions: list[dict[str, str]], used: list[str], exact: bool) -> None:
     names = [d["AttributeName"] for d in definitions]
     if len(set(names)) != len(names):
         raise validation(INVALID + "Duplicate AttributeDefinitions are not allowed")
@@ -146,7 +142,9 @@ def _key_names(description: dict[str, Any]) -> list[str]:
 # -- CreateTable ------------------------------------------------------------------------
 
 
-def create_table(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]) -> dict[str, Any]:
+def create_table(
+    ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
+) -> dict[str, Any]:
     name = request["TableName"]
     check_name(name)
     key_schema = request["KeySchema"]
@@ -275,9 +273,7 @@ def _stream_spec(stream: dict[str, Any]) -> dict[str, Any]:
         return {"StreamEnabled": False}
     view = stream.get("StreamViewType")
     if view is None:
-        raise validation(
-            INVALID + "You must specify a StreamViewType when enabling a stream"
-        )
+        raise validation(INVALID + "You must specify a StreamViewType when enabling a stream")
     return {"StreamEnabled": True, "StreamViewType": view}
 
 
@@ -344,7 +340,9 @@ def list_tables(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
 # -- UpdateTable ------------------------------------------------------------------------
 
 
-def update_table(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]) -> dict[str, Any]:
+def update_table(
+    ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
+) -> dict[str, Any]:
     table = find_table(ctx, store, request["TableName"])
     changes = set(request) - {"TableName", "AttributeDefinitions"}
     if not changes:
@@ -480,7 +478,9 @@ def update_table(ctx: RequestContext, store: DynamoStore, request: dict[str, Any
 # -- DeleteTable ------------------------------------------------------------------------
 
 
-def delete_table(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]) -> dict[str, Any]:
+def delete_table(
+    ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
+) -> dict[str, Any]:
     name = request["TableName"]
     table = find_table(ctx, store, name, f"Requested resource not found: Table: {name} not found")
     if table.description.get("DeletionProtectionEnabled"):
@@ -544,7 +544,9 @@ def _tagged(ctx: RequestContext, store: DynamoStore, arn: str) -> Table:
     return table
 
 
-def tag_resource(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]) -> dict[str, Any]:
+def tag_resource(
+    ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
+) -> dict[str, Any]:
     table = _tagged(ctx, store, request["ResourceArn"])
     tags = dict(table.tags)
     tags.update(_tag_map(request["Tags"]))

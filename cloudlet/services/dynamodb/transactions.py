@@ -56,9 +56,7 @@ def _parse(ctx: RequestContext, store: DynamoStore, entries: list[dict[str, Any]
     for entry in entries:
         present = [k for k in _KINDS if entry.get(k) is not None]
         if len(present) != 1:
-            raise validation(
-                "TransactItems can only contain one of Check, Put, Update or Delete"
-            )
+            raise validation("TransactItems can only contain one of Check, Put, Update or Delete")
         kind = present[0]
         spec = entry[kind]
         table = find_table(ctx, store, spec["TableName"])
@@ -126,7 +124,10 @@ def transact_write_items(
                 "Code": "ConditionalCheckFailed",
                 "Message": "The conditional request failed",
             }
-            if old is not None and action.spec.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
+            if (
+                old is not None
+                and action.spec.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+            ):
                 reason["Item"] = to_wire(old)
             reasons.append(reason)
             failed = True
@@ -169,7 +170,11 @@ def transact_write_items(
             elif action.kind == "Delete" and old is not None:
                 writes.delete(store, table, action.key, old)
             written = max(size, item_size(old) if old is not None else 0)
-            units = 2 * write_units(written) if action.kind != "ConditionCheck" else read_units(written, True) * 2
+            units = (
+                2 * write_units(written)
+                if action.kind != "ConditionCheck"
+                else read_units(written, True) * 2
+            )
             prior = used.get(table.name, (table, 0.0))[1]
             used[table.name] = (table, prior + units)
         out: dict[str, Any] = {}
@@ -211,7 +216,9 @@ def transact_get_items(
         else:
             responses.append({"Item": projection.apply(item) if projection is not None else item})
     out: dict[str, Any] = {"Responses": responses}
-    consumed = [c for table, units in used.values() if (c := capacity(request, table, units, False))]
+    consumed = [
+        c for table, units in used.values() if (c := capacity(request, table, units, False))
+    ]
     if consumed:
         out["ConsumedCapacity"] = consumed
     return out
