@@ -141,49 +141,53 @@ class AsyncWorker:
         await self._send(target, payload.decode("utf-8", "replace"), attributes)
 
     async def _send(self, target: str, body: str, attributes: dict[str, Any]) -> None:
-        """Deliver to an SQS queue, SNS topic, Lambda function or EventBridge bus by ARN."""
-        parts = target.split(":")
-        if len(parts) < 6:
-            return
-        service, region, account, resource = parts[2], parts[3], parts[4], parts[5]
-        ctx = RequestContext(
-            request_id="",
-            account_id=account,
-            region=region,
-            base_url=self.backend.cloud.endpoint_url,
-            host="",
-            path="",
-        )
-        try:
-            if service == "sqs":
-                request: dict[str, Any] = {
-                    "QueueUrl": f"{self.backend.cloud.endpoint_url}/{account}/{resource}",
-                    "MessageBody": body,
-                }
-                if attributes:
-                    request["MessageAttributes"] = attributes
-                await self.backend.cloud.call(ctx, "sqs", "SendMessage", request)
-            elif service == "sns":
-                await self.backend.cloud.call(
-                    ctx, "sns", "Publish", {"TopicArn": target, "Message": body}
-                )
-            elif service == "lambda":
-                await self.backend.cloud.call(
-                    ctx,
-                    "lambda",
-                    "Invoke",
-                    {"FunctionName": target, "InvocationType": "Event", "Payload": body.encode()},
-                )
-            elif service == "events":
-                entry = {
-                    "Source": "lambda",
-                    "DetailType": "Lambda Function Invocation Result",
-                    "Detail": body,
-                    "EventBusName": target,
-                }
-                await self.backend.cloud.call(ctx, "events", "PutEvents", {"Entries": [entry]})
-        except (ServiceError, KeyError) as error:
-            log.warning("could not deliver to %s: %s", target, getattr(error, "message", error))
+        await send_to_destination(self.backend, target, body, attributes)
+
+
+async def send_to_destination(
+    backend: Backend, target: str, body: str, attributes: dict[str, Any]
+) -> None:
+    """Deliver to an SQS queue, SNS topic, Lambda function or EventBridge bus by ARN."""
+    parts = target.split(":")
+    if len(parts) < 6:
+        return
+    service, region, account, resource = parts[2], parts[3], parts[4], parts[5]
+    ctx = RequestContext(
+        request_id="",
+        account_id=account,
+        region=region,
+        base_url=backend.cloud.endpoint_url,
+        host="",
+        path="",
+    )
+    try:
+        if service == "sqs":
+            request: dict[str, Any] = {
+                "QueueUrl": f"{backend.cloud.endpoint_url}/{account}/{resource}",
+                "MessageBody": body,
+            }
+            if attributes:
+                request["MessageAttributes"] = attributes
+            await backend.cloud.call(ctx, "sqs", "SendMessage", request)
+        elif service == "sns":
+            await backend.cloud.call(ctx, "sns", "Publish", {"TopicArn": target, "Message": body})
+        elif service == "lambda":
+            await backend.cloud.call(
+                ctx,
+                "lambda",
+                "Invoke",
+                {"FunctionName": target, "InvocationType": "Event", "Payload": body.encode()},
+            )
+        elif service == "events":
+            entry = {
+                "Source": "lambda",
+                "DetailType": "Lambda Function Invocation Result",
+                "Detail": body,
+                "EventBusName": target,
+            }
+            await backend.cloud.call(ctx, "events", "PutEvents", {"Entries": [entry]})
+    except (ServiceError, KeyError) as error:
+        log.warning("could not deliver to %s: %s", target, getattr(error, "message", error))
 
 
 def _record(

@@ -17,10 +17,12 @@ from typing import Any
 from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.patterns import PatternError, compile_event_pattern
+from cloudlet.services.lambda_ import esm_streams as streams
 from cloudlet.services.lambda_._shared import paged
 from cloudlet.services.lambda_.backend import Backend
 from cloudlet.services.lambda_.esm_records import queue_target
 from cloudlet.services.lambda_.esm_store import EsmStore
+from cloudlet.services.lambda_.esm_stream_runner import start_position
 from cloudlet.services.lambda_.invoke import resolve
 from cloudlet.services.lambda_.models import Function, Resolved
 from cloudlet.services.lambda_.names import function_ref, not_found
@@ -168,6 +170,8 @@ def _settings(request: dict[str, Any], current: dict[str, Any], fifo: bool) -> d
 def _check_unique(store: EsmStore, function_arn: str, name: str, source: str, own: str) -> None:
     for other in store.duplicates(function_arn, source):
         if other["UUID"] != own and other["State"] != "Deleting":
+            if streams.is_stream(source):
+                raise streams.conflict(source, name, other["UUID"])
             raise ServiceError(
                 "ResourceConflictException",
                 f'An event source mapping with SQS arn (" {source} ") and function (" {name} ") '
@@ -176,7 +180,62 @@ def _check_unique(store: EsmStore, function_arn: str, name: str, source: str, ow
             ).with_fields(Type="User")
 
 
+async def _check_stream(backend: Backend, source: str) -> dict[str, Any]:
+    """The stream's description; AWS's error unless `source` is a DynamoDB stream."""
+    ctx = streams.stream_context(backend.cloud.endpoint_url, source)
+    try:
+        found = await backend.cloud.call(
+            ctx, "dynamodbstreams", "DescribeStream", {"StreamArn": source}
+        )
+    except ServiceError:
+        raise _invalid(f"Stream not found: {source}") from None
+    description: dict[str, Any] = found["StreamDescription"]
+    return description
+
+
 # -- operations -------------------------------------------------------------------------
+
+
+async def _create_stream_mapping(
+    ctx: RequestContext, backend: Backend, request: dict[str, Any], source: str
+) -> dict[str, Any]:
+    position = streams.check_starting_position(request)
+    settings = streams.settings(request, {}, _filters(request.get("FilterCriteria")))
+    fn, _, function_arn = _function(ctx, backend, request["FunctionName"])
+    description = await _check_stream(backend, source)
+    store = _store(backend)
+    uuid = str(uuids.uuid4())
+    _check_unique(store, function_arn, fn.name, source, uuid)
+    enabled = request.get("Enabled", True)
+    head = {k: settings.pop(k) for k in ("BatchSize", "MaximumBatchingWindowInSeconds")}
+    config = {
+        "UUID": uuid,
+        "StartingPosition": position,
+        **head,
+        "ParallelizationFactor": settings.pop("ParallelizationFactor"),
+        "EventSourceArn": source,
+        **(
+            {"FilterCriteria": settings.pop("FilterCriteria")}
+            if "FilterCriteria" in settings
+            else {}
+        ),
+        "FunctionArn": function_arn,
+        "LastModified": time.time(),
+        "LastProcessingResult": "No records processed",
+        "State": "Creating" if enabled else "Disabled",
+        "StateTransitionReason": streams.REASON,
+        **settings,
+        "EventSourceMappingArn": (
+            f"arn:aws:lambda:{ctx.region}:{ctx.account_id}:event-source-mapping:{uuid}"
+        ),
+    }
+    store.put(ctx.account_id, ctx.region, config, enabled)
+    if position == "LATEST":
+        # LATEST is where the stream ends now, not when the poller first looks
+        shard = description["Shards"][0]["ShardId"]
+        after = await start_position(backend, source, shard, "LATEST")
+        store.set_checkpoint(uuid, shard, after)
+    return config
 
 
 async def create_event_source_mapping(
@@ -185,6 +244,8 @@ async def create_event_source_mapping(
     source = request.get("EventSourceArn")
     if not source:
         raise _invalid("Unrecognized event source.")
+    if streams.is_stream(source):
+        return await _create_stream_mapping(ctx, backend, request, source)
     _check_sqs_only(request)
     settings = _settings(request, {}, source.endswith(".fifo"))
     fn, resolved, function_arn = _function(ctx, backend, request["FunctionName"])
@@ -242,12 +303,17 @@ async def update_event_source_mapping(
         raise _missing()
     if config["State"] in BUSY:
         raise _in_use("update")
-    _check_sqs_only(request)
     source = config["EventSourceArn"]
-    settings = _settings(request, config, source.endswith(".fifo"))
     name = request.get("FunctionName") or config["FunctionArn"]
-    fn, resolved, function_arn = _function(ctx, backend, name)
-    _check_timeout(await _queue_timeout(backend, source), resolved)
+    if streams.is_stream(source):
+        filters = _filters(request.get("FilterCriteria"))
+        settings = streams.settings(request, config, filters)
+        fn, resolved, function_arn = _function(ctx, backend, name)
+    else:
+        _check_sqs_only(request)
+        settings = _settings(request, config, source.endswith(".fifo"))
+        fn, resolved, function_arn = _function(ctx, backend, name)
+        _check_timeout(await _queue_timeout(backend, source), resolved)
     _check_unique(store, function_arn, fn.name, source, config["UUID"])
     enabled = request.get("Enabled")
     for key in ("FilterCriteria", "ScalingConfig"):

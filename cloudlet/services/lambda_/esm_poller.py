@@ -20,6 +20,8 @@ from typing import Any
 from cloudlet.services.lambda_.backend import Backend
 from cloudlet.services.lambda_.esm_runner import Runner
 from cloudlet.services.lambda_.esm_store import EsmStore
+from cloudlet.services.lambda_.esm_stream_runner import StreamRunner
+from cloudlet.services.lambda_.esm_streams import is_stream
 
 log = logging.getLogger("cloudlet.lambda")
 TICK = 0.1  # seconds between looks at the table; transitions take about this long
@@ -30,8 +32,8 @@ class EsmWorker:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.store = EsmStore(backend.store.db)
-        self.runners: dict[str, Runner] = {}
-        self._retired: set[Runner] = set()  # closed, lanes still finishing a batch
+        self.runners: dict[str, Runner | StreamRunner] = {}
+        self._retired: set[Runner | StreamRunner] = set()  # closed, lanes still finishing a batch
         self._versions: dict[str, int] = {}
         self._waiting: set[str] = set()  # Disabling/Deleting until their lanes stop
         self._task: asyncio.Task[None] | None = None
@@ -83,7 +85,9 @@ class EsmWorker:
         if state in RUNNING and (state != "Updating" or self.store.enabled(uuid)):
             runner = self.runners.get(uuid)
             if runner is None:
-                self.runners[uuid] = Runner(self.backend, config)
+                source = config["EventSourceArn"]
+                make = StreamRunner if is_stream(source) else Runner
+                self.runners[uuid] = make(self.backend, config)
             else:
                 runner.configure(config)
             if state != "Enabled":

@@ -19,6 +19,11 @@ SCHEMA = (
         uuid TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL,
         function_arn TEXT NOT NULL, source_arn TEXT NOT NULL, enabled INTEGER NOT NULL,
         config TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1)""",
+    # Stream mappings: per shard, the position after the last record processed (or
+    # passed over), so polling resumes there after a restart.
+    """CREATE TABLE IF NOT EXISTS lambda_esm_checkpoints (
+        uuid TEXT NOT NULL, shard TEXT NOT NULL, position INTEGER NOT NULL,
+        PRIMARY KEY (uuid, shard)) WITHOUT ROWID""",
 )
 
 
@@ -65,7 +70,23 @@ class EsmStore:
         )
 
     def delete(self, uuid: str) -> None:
-        self.db.execute("DELETE FROM lambda_esm WHERE uuid = ?", (uuid,))
+        with self.db.transaction():
+            self.db.execute("DELETE FROM lambda_esm WHERE uuid = ?", (uuid,))
+            self.db.execute("DELETE FROM lambda_esm_checkpoints WHERE uuid = ?", (uuid,))
+
+    def checkpoint(self, uuid: str, shard: str) -> int | None:
+        row = self.db.one(
+            "SELECT position FROM lambda_esm_checkpoints WHERE uuid = ? AND shard = ?",
+            (uuid, shard),
+        )
+        return None if row is None else int(row[0])
+
+    def set_checkpoint(self, uuid: str, shard: str, position: int) -> None:
+        self.db.execute(
+            "INSERT INTO lambda_esm_checkpoints (uuid, shard, position) VALUES (?, ?, ?) "
+            "ON CONFLICT (uuid, shard) DO UPDATE SET position = excluded.position",
+            (uuid, shard, position),
+        )
 
     def listing(
         self,
