@@ -1098,3 +1098,9 @@ def test_pending_deliveries_survive_a_restart(tmp_path: Any, http_endpoint: Endp
     with CloudletServer(data_dir=tmp_path):
         drain(lambda: len(delivered) == 5)
     assert delivered == {f"keep {i}" for i in range(5)}
+
+
+def test_outbox_answers_before_sns_is_first_used() -> None:
+    with CloudletServer(ephemeral=True) as fresh:
+        with urllib.request.urlopen(f"{fresh.endpoint_url}/_sns/messages", timeout=30) as answer:
+            assert json.loads(answer.read()) == {"messages": []}

@@ -28,7 +28,7 @@ from cloudlet.gateway.protocol.adapters import ADAPTERS, Adapter, Unroutable
 from cloudlet.gateway.protocol.query import escape_text
 from cloudlet.gateway.protocol.wire import RawRequest, Response
 from cloudlet.gateway.routing import credentials, host_service_region
-from cloudlet.services import SERVICES, Service
+from cloudlet.services import INTERNAL_PREFIXES, SERVICES, Service
 from cloudlet.store import Database
 
 log = logging.getLogger("cloudlet.gateway")
@@ -115,10 +115,11 @@ class Gateway:
         path: str = scope["path"]
         if path.startswith(_INTERNAL):
             return self._internal(scope["method"], path)
-        for service in list(self.directory.loaded.values()):
-            if service.internal_prefix and path.startswith(service.internal_prefix):
+        for prefix, name in INTERNAL_PREFIXES.items():
+            if path.startswith(prefix):
                 if body is None:
                     return 413, [], b""
+                service = await self.directory.get(name)
                 return await service.internal(scope["method"], path, headers, body)
         request_id = ids.uuid4()
         api = execute_api.match(path, headers.get("host", ""))

@@ -23,4 +23,13 @@ SERVICES: dict[str, str] = {
     "dynamodbstreams": "cloudlet.services.dynamodbstreams:DynamoDbStreamsService",
 }
 
-__all__ = ["SERVICES", "Operation", "Service"]
+# Path prefixes answered by a service's `internal()` instead of the AWS pipeline (the
+# service is loaded on the first such request): Lambda's Runtime API and code downloads,
+# the SNS outbox, JWKS given to HTTP API JWT authorizers.
+INTERNAL_PREFIXES: dict[str, str] = {
+    "/_lambda/": "lambda",
+    "/_sns/": "sns",
+    "/_apigatewayv2/": "apigatewayv2",
+}
+
+__all__ = ["INTERNAL_PREFIXES", "SERVICES", "Operation", "Service"]

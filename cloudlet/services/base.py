@@ -70,10 +70,6 @@ class Service:
     validation_error: ClassVar[str] = "ValidationException"
     """The code this service answers model-constraint violations with (CloudWatch Logs
     says InvalidParameterException where most json services say ValidationException)."""
-    internal_prefix: ClassVar[str | None] = None
-    """A path prefix whose requests go to `internal()` instead of the AWS pipeline
-    (Lambda's Runtime API)."""
-
     def __init__(self, db: Database, config: Config) -> None:
         self.db = db
         self.config = config
@@ -100,7 +96,7 @@ class Service:
     async def internal(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> Response:
-        """Answer a request under `internal_prefix`."""
+        """Answer a request under this service's prefix in `INTERNAL_PREFIXES`."""
         raise NotImplementedError
 
     async def execute_api(self, request: ApiRequest) -> Response | None:

@@ -32,7 +32,6 @@ class ApiGatewayV2Service(Service):
     signing_name = "apigateway"
     protocols = ("rest-json",)
     validation_error = "BadRequestException"
-    internal_prefix = "/_apigatewayv2/"
     operations: ClassVar[dict[str, Operation]] = {
         "CreateApi": apis.create_api,
         "GetApi": apis.get_api_op,

@@ -41,7 +41,6 @@ class LambdaService(Service):
     name = "lambda"
     signing_name = "lambda"
     protocols = ("rest-json",)
-    internal_prefix = "/_lambda/"
     operations: ClassVar[dict[str, Operation]] = {
         "CreateFunction": functions.create_function,
         "GetFunction": functions.get_function,

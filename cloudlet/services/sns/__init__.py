@@ -34,7 +34,6 @@ class SnsService(Service):
     signing_name = "sns"
     protocols = ("query",)
     validation_error = "ValidationError"
-    internal_prefix = "/_sns/"
     operations: ClassVar[dict[str, Operation]] = {
         "CreateTopic": topics.create_topic,
         "DeleteTopic": topics.delete_topic,
