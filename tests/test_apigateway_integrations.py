@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -359,3 +360,101 @@ def test_content_handling_converts_binary_and_text(endpoint: str, backend: str) 
     assert base64.b64decode(sent.json()["body"]) == data
     got = call(api.url("s", "/download"))
     assert (got.status, got.body) == (200, bytes([0, 1, 254, 255]))
+
+
+def test_query_services_through_the_action_form(endpoint: str) -> None:
+    sqs = make_client("sqs", endpoint)
+    sns = make_client("sns", endpoint)
+    queue_url = sqs.create_queue(QueueName="apigw-action")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    topic = sns.create_topic(Name="apigw-topic")["TopicArn"]
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    api = Builder(endpoint, "actions")
+    _integration(
+        api,
+        "/send",
+        "POST",
+        type="AWS",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{REGION}:sqs:action/SendMessage",
+        requestParameters={
+            "integration.request.querystring.QueueUrl": f"'{queue_url}'",
+            "integration.request.querystring.MessageBody": "method.request.body",
+        },
+    )
+    _responses(api, "/send", "POST", "200")
+    _integration(
+        api,
+        "/publish",
+        "POST",
+        type="AWS",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{REGION}:sns:action/Publish",
+        requestParameters={
+            "integration.request.querystring.TopicArn": f"'{topic}'",
+            "integration.request.querystring.Message": "method.request.body",
+        },
+    )
+    _responses(
+        api,
+        "/publish",
+        "POST",
+        "200",
+        responseTemplates={
+            "application/json": '{"id": "$input.path(\'$.PublishResponse.PublishResult.MessageId\')"}'
+        },
+    )
+    api.deploy("s")
+    sent = call(api.url("s", "/send"), "POST", b"direct", {"Content-Type": "text/plain"})
+    assert sent.status == 200, sent.body
+    published = call(api.url("s", "/publish"), "POST", b"fanned", {"Content-Type": "text/plain"})
+    assert published.status == 200, published.body
+    assert published.json()["id"]
+    bodies: set[str] = set()
+    deadline = time.monotonic() + 30
+    while bodies != {"direct", "fanned"} and time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get(
+            "Messages", []
+        ):
+            bodies.add(message["Body"])
+    assert bodies == {"direct", "fanned"}
+
+
+def test_lambda_invoked_asynchronously_through_the_invocation_type_header(endpoint: str) -> None:
+    sqs = make_client("sqs", endpoint)
+    queue_url = sqs.create_queue(QueueName="apigw-async")["QueueUrl"]
+    api = Builder(endpoint, "lambda-async")
+    fn = api.function(
+        "import boto3, json, os\n"
+        "def handler(event, context):\n"
+        "    boto3.client('sqs').send_message(QueueUrl=os.environ['QUEUE'],\n"
+        "                                     MessageBody=json.dumps(event))\n"
+        "    return 'done'\n",
+        Environment={"Variables": {"QUEUE": queue_url}},
+    )
+    _integration(
+        api,
+        "/later",
+        "POST",
+        type="AWS",
+        integrationHttpMethod="POST",
+        uri=lambda_uri(fn),
+        requestParameters={"integration.request.header.X-Amz-Invocation-Type": "'Event'"},
+    )
+    _responses(
+        api, "/later", "POST", "200", responseTemplates={"application/json": '{"queued": true}'}
+    )
+    api.deploy("s")
+    reply = call(
+        api.url("s", "/later"), "POST", b'{"job": 7}', {"Content-Type": "application/json"}
+    )
+    assert (reply.status, reply.json()) == (200, {"queued": True})
+    messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=20).get("Messages", [])
+    assert [json.loads(m["Body"]) for m in messages] == [{"job": 7}]

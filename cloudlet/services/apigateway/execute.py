@@ -259,14 +259,15 @@ class Runtime:
         )
 
     async def invoke(
-        self, call: Call, uri: str, payload: bytes, timeout_ms: int
+        self, call: Call, uri: str, payload: bytes, timeout_ms: int, kind: str = "RequestResponse"
     ) -> tuple[bytes, str | None]:
         """Run the Lambda function an integration or authorizer URI names; (payload,
-        function error). Raises Failure: 500 when it cannot be invoked, 504 on time-out."""
+        function error). Raises Failure: 500 when it cannot be invoked, 504 on time-out.
+        `kind` "Event" queues the invocation (Lambda's asynchronous invoke)."""
         found = _FUNCTION.search(substitute_stage_variables(uri, call.stage_variables))
         if found is None:
             raise internal_error()
-        request = {"FunctionName": found.group(1), "Payload": payload}
+        request = {"FunctionName": found.group(1), "Payload": payload, "InvocationType": kind}
         # The invocation runs on when the integration times out (as the function does on
         # AWS): shielded, it is never cancelled half way through the Lambda pool.
         task = asyncio.get_running_loop().create_task(

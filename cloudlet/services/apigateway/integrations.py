@@ -402,7 +402,7 @@ async def _aws(
     service = service.rsplit(".", 1)[-1]  # "{subdomain}.{service}"
     lambda_path = _LAMBDA_PATH.match(rest) if service == "lambda" and form == "path" else None
     if lambda_path is not None:
-        return await _lambda(runtime, call, integration, uri, body)
+        return await _lambda(runtime, call, integration, uri, body, mapped["header"])
     name = _BOTOCORE_NAMES.get(service, service)
     try:
         metadata = load_service_model(name).metadata
@@ -413,7 +413,9 @@ async def _aws(
     path = "/"
     if form == "action":
         protocol = metadata.get("protocol", "")
-        if protocol == "json":
+        # Services that still speak the query protocol (SQS: awsQueryCompatible) get it,
+        # as API Gateway sends them `Action=...`.
+        if protocol == "json" and "awsQueryCompatible" not in metadata:
             headers["X-Amz-Target"] = f"{metadata['targetPrefix']}.{rest}"
             version = metadata.get("jsonVersion", "1.0")
             headers["Content-Type"] = f"application/x-amz-json-{version}"
@@ -466,12 +468,21 @@ def _xml_as_json(body: bytes) -> bytes:
 
 
 async def _lambda(
-    runtime: Runtime, call: Call, integration: Doc, uri: str, body: bytes
+    runtime: Runtime,
+    call: Call,
+    integration: Doc,
+    uri: str,
+    body: bytes,
+    headers: dict[str, str],
 ) -> Response:
     """A Lambda function behind a (non-proxy) AWS integration: its result is the
-    integration response body; an error's errorMessage selects the response."""
+    integration response body; an error's errorMessage selects the response. The mapped
+    header `X-Amz-Invocation-Type: 'Event'` invokes it asynchronously (an empty body)."""
+    kind = next((v for k, v in headers.items() if k.lower() == "x-amz-invocation-type"), "")
+    if kind not in ("Event", "DryRun"):
+        kind = "RequestResponse"
     payload, error = await runtime.invoke(
-        call, uri, body or b"{}", integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MS)
+        call, uri, body or b"{}", integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MS), kind
     )
     if error is None:
         return respond(call, integration, None, [], payload)
