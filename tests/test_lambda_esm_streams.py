@@ -290,6 +290,37 @@ def test_filters_pass_records_over(env: Env, recorder: str) -> None:
     assert [n for i in invocations for n in ns(i)] == [0, 2, 9]
 
 
+def test_batching_window_gathers_records(env: Env, recorder: str) -> None:
+    table, stream = env.table("KEYS_ONLY")
+    fn = env.function(recorder)
+    env.mapping(fn, stream, BatchSize=100, MaximumBatchingWindowInSeconds=2)
+    for n in range(5):
+        env.put(table, "a", n)
+    invocations = env.collect(recorder, count(5), "5 records")
+    assert [ns(i) for i in invocations] == [[0, 1, 2, 3, 4]]
+
+
+def test_ttl_deletions_reach_the_function_as_service_deletions(env: Env, recorder: str) -> None:
+    table, stream = env.table("OLD_IMAGE")
+    env.ddb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
+    )
+    fn = env.function(recorder)
+    env.mapping(fn, stream, FilterCriteria={"Filters": [{"Pattern": '{"eventName": ["REMOVE"]}'}]})
+    env.put(table, "a", 1, expires={"N": str(int(time.time()) - 10)})
+    env.ddb.delete_item(TableName=table, Key={"pk": {"S": "b"}, "n": {"N": "2"}})  # no item
+    env.put(table, "b", 2)
+    env.ddb.delete_item(TableName=table, Key={"pk": {"S": "b"}, "n": {"N": "2"}})
+    records = records_of(env.collect(recorder, count(2), "both deletions"))
+    by_key = {r["dynamodb"]["Keys"]["pk"]["S"]: r for r in records}
+    assert by_key["a"]["userIdentity"] == {
+        "type": "Service",
+        "principalId": "dynamodb.amazonaws.com",
+    }
+    assert list(by_key["a"])[-2:] == ["userIdentity", "eventSourceARN"]
+    assert "userIdentity" not in by_key["b"]
+
+
 # -- failures ------------------------------------------------------------------------------
 
 
