@@ -458,3 +458,83 @@ def test_lambda_invoked_asynchronously_through_the_invocation_type_header(endpoi
     assert (reply.status, reply.json()) == (200, {"queued": True})
     messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=20).get("Messages", [])
     assert [json.loads(m["Body"]) for m in messages] == [{"job": 7}]
+
+
+def test_dynamodb_put_get_and_query_with_mapping_templates(endpoint: str) -> None:
+    ddb = make_client("dynamodb", endpoint)
+    ddb.create_table(
+        TableName="apigw-orders",
+        KeySchema=[
+            {"AttributeName": "customer", "KeyType": "HASH"},
+            {"AttributeName": "id", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "customer", "AttributeType": "S"},
+            {"AttributeName": "id", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    api = Builder(endpoint, "to-dynamodb")
+
+    def action(path: str, http_method: str, name: str, request: str, response: str) -> None:
+        _integration(
+            api,
+            path,
+            http_method,
+            type="AWS",
+            integrationHttpMethod="POST",
+            uri=f"arn:aws:apigateway:{REGION}:dynamodb:action/{name}",
+            requestTemplates={"application/json": request},
+        )
+        _responses(api, path, http_method, "200", responseTemplates={"application/json": response})
+        _responses(
+            api,
+            path,
+            http_method,
+            "400",
+            selectionPattern="4\\d\\d",
+            responseTemplates={"application/json": '{"error": "$input.path(\'$.__type\')"}'},
+        )
+
+    action(
+        "/orders",
+        "POST",
+        "PutItem",
+        '{"TableName": "apigw-orders", "Item": {'
+        '"customer": {"S": "$input.path(\'$.customer\')"}, "id": {"S": "$input.path(\'$.id\')"},'
+        ' "note": {"S": "$util.escapeJavaScript($input.path(\'$.note\'))"}}}',
+        '{"saved": true}',
+    )
+    action(
+        "/orders/{customer}/{id}",
+        "GET",
+        "GetItem",
+        '{"TableName": "apigw-orders", "Key": {"customer": {"S": "$input.params(\'customer\')"},'
+        ' "id": {"S": "$input.params(\'id\')"}}}',
+        '{"id": "$input.path(\'$.Item.id.S\')", "note": "$util.escapeJavaScript($input.path(\'$.Item.note.S\'))"}',
+    )
+    action(
+        "/orders/{customer}",
+        "GET",
+        "Query",
+        '{"TableName": "apigw-orders", "KeyConditionExpression": "customer = :c",'
+        ' "ExpressionAttributeValues": {":c": {"S": "$input.params(\'customer\')"}}}',
+        "#set($items = $input.path('$.Items'))"
+        '{"ids": [#foreach($item in $items)"$item.id.S"#if($foreach.hasNext),#end#end]}',
+    )
+    api.deploy("s")
+    json_type = {"Content-Type": "application/json"}
+    for order, note in (("o1", 'say "hi"'), ("o2", "second")):
+        body = json.dumps({"customer": "c1", "id": order, "note": note}).encode()
+        saved = call(api.url("s", "/orders"), "POST", body, json_type)
+        assert (saved.status, saved.json()) == (200, {"saved": True}), saved.body
+    got = call(api.url("s", "/orders/c1/o1"))
+    assert (got.status, got.json()) == (200, {"id": "o1", "note": 'say "hi"'})
+    listed = call(api.url("s", "/orders/c1"))
+    assert (listed.status, listed.json()) == (200, {"ids": ["o1", "o2"]})
+    stored = ddb.get_item(
+        TableName="apigw-orders", Key={"customer": {"S": "c1"}, "id": {"S": "o2"}}
+    )
+    assert stored["Item"]["note"] == {"S": "second"}
+    missing_table = call(api.url("s", "/orders"), "POST", b'{"customer": ""}', json_type)
+    assert missing_table.status == 400
