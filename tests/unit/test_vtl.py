@@ -236,6 +236,42 @@ def test_crlf_line_endings() -> None:
     assert r("#if(true)\r\nA\r\n#end\r\nB") == "A\r\nB"
 
 
+# --- macros -----------------------------------------------------------------------------
+
+
+def test_macros() -> None:
+    # [VTL] #macro(name $params) ... #end, called as #name(args); arguments separated by
+    # spaces or commas; the parameters are restored after the call
+    template = (
+        "#macro(pair $key $value)\"$key\": \"$value\"#end\n{#pair('a' 'b'), #pair('n', $n)}\n$key"
+    )
+    assert r(template, n=1) == '{"a": "b", "n": "1"}\n$key'
+    # a parameter without an argument is undefined, so it renders as written
+    assert r("#macro(twice $x)$x$x#end#twice('ab')#twice()") == "abab$x$x"
+
+
+def test_macro_called_before_its_definition_and_recursively() -> None:
+    # a DynamoDB attribute map rendered as plain JSON by a recursive macro
+    template = """#macro(plain $v)#if($v.S)"$v.S"#elseif($v.N)$v.N#elseif($v.M){#foreach($k in $v.M.keySet())"$k": #plain($v.M.get($k))#if($foreach.hasNext), #end#end}#end#end
+#plain($item)"""
+    item = {"M": {"id": {"S": "x"}, "n": {"N": "3"}, "inner": {"M": {"k": {"S": "v"}}}}}
+    assert json.loads(r(template, item=item)) == {"id": "x", "n": 3, "inner": {"k": "v"}}
+    assert r("#later(1)\n#macro(later $a)[$a]#end") == "[1]"
+
+
+def test_unknown_macro_renders_as_written() -> None:
+    assert r("#nosuch('a' 1) and #nosuch") == "#nosuch('a' 1) and #nosuch"
+
+
+def test_macro_depth_is_limited() -> None:
+    # [VTL] velocimacro.max.depth is 20
+    assert r(
+        "#macro(down $n)#if($n > 0)#set($m = $n - 1)#down($m)#{else}bottom#end#end#down(19)"
+    ) == ("bottom")
+    with pytest.raises(TemplateError):
+        r("#macro(loop)#loop()#end#loop()")
+
+
 # --- methods ----------------------------------------------------------------------------
 
 
@@ -623,7 +659,9 @@ def test_template_cannot_change_the_callers_context() -> None:
         "#foreach($x of $y)#end",
         "$a.b(1, )",
         "#set($a = 'unterminated)",
-        "#macro(m)x#end",
+        "#macro(m)x",
+        "#macro($m)x#end",
+        "#define($block)x#end",
         "#include('other.vm')",
     ],
 )

@@ -23,8 +23,9 @@ Supported: references (`$a`, `${a}`, `$!a`, `.property`, `.method(...)`, `[index
 ranges, maps), arithmetic, comparison and logic operators (symbols and words), `##` and
 `#* *#` comments, `#[[ ]]#`, backslash escapes; the Java methods templates use on
 strings, lists and maps; `$input.body/json()/path()/params()`, `$util.*`,
-`$context.*`, `$stageVariables.*`. Not supported (TemplateSyntaxError): #macro,
-#define, #include, #parse, #evaluate; JSONPath filters.
+`$context.*`, `$stageVariables.*`; #macro (arguments by value, at most 20 calls deep
+as Velocity's default). Not supported (TemplateSyntaxError): #define, #include, #parse,
+#evaluate; JSONPath filters.
 
 Errors raise TemplateError (`.status` 500), or InvalidJsonBodyError (`.status` 400)
 when `$input.json()`/`$input.path()` meet a body that is not JSON.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from cloudlet.services.apigateway.vtl.errors import TemplateError, TemplateSyntaxError
 from cloudlet.services.apigateway.vtl.runtime import (
@@ -74,7 +74,17 @@ _DIRECTIVES = frozenset(
         "evaluate",
     }
 )
-_UNSUPPORTED = frozenset({"macro", "define", "include", "parse", "evaluate"})
+MAX_MACRO_DEPTH = 20
+"""Velocity's velocimacro.max.depth."""
+
+
+class Macro(NamedTuple):
+    params: tuple[str, ...]
+    body: Render
+
+
+def _nothing(frame: Frame, out: list[str]) -> None:
+    return None
 
 
 class _Ref:
@@ -186,9 +196,12 @@ def _text(text: str) -> Render:
 
 
 class Parser:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, macros: dict[str, Macro] | None = None) -> None:
         self.src = source
         self.pos = 0
+        # #macro definitions of the whole template (string literals share them); looked
+        # up when a call renders, so a macro may be called before its definition
+        self.macros: dict[str, Macro] = {} if macros is None else macros
 
     # --- errors --------------------------------------------------------------------
 
@@ -264,6 +277,12 @@ class Parser:
             else:
                 directive = _DIRECTIVE.match(src, start)
                 name = (directive.group(1) or directive.group(2)) if directive else ""
+                if directive is not None and name not in _DIRECTIVES and directive.group(2):
+                    call = self.macro_call(name, start, directive.end())
+                    if call is not None:
+                        flush()
+                        nodes.append(call)
+                        continue
                 if directive is None or name not in _DIRECTIVES:
                     text.append("#")
                     self.pos += 1
@@ -330,7 +349,91 @@ class Parser:
             return _raise(Break)
         if name == "stop":
             return _raise(Stop)
+        if name == "macro":
+            return self.macro_definition(start)
         raise self.error(f"#{name} is not supported in mapping templates", start)
+
+    def macro_definition(self, start: int) -> Render:
+        """#macro(name $param ...) body #end: defines; renders nothing."""
+        self.open_paren()
+        self.skip_space()
+        word = _WORD.match(self.src, self.pos)
+        if word is None:
+            raise self.error("#macro needs a name", self.pos)
+        self.pos = word.end()
+        params: list[str] = []
+        while True:
+            self.skip_space()
+            if self.src.startswith(",", self.pos):
+                self.pos += 1
+                continue
+            if self.src.startswith(")", self.pos):
+                break
+            at = self.pos
+            ref = self.reference(in_text=False)
+            if ref is None or ref.steps:
+                raise self.error("#macro parameters are references: #macro(name $a $b)", at)
+            params.append(ref.root)
+        self.close_paren()
+        body, _ = self.block(frozenset({"end"}), start)
+        self.macros[word.group()] = Macro(tuple(params), body)
+        return _nothing
+
+    def macro_call(self, name: str, start: int, after: int) -> Render | None:
+        """`#name(args)`: a call of a macro when one of that name exists as it renders,
+        else the text as written. None when no argument list follows."""
+        src = self.src
+        match = _SPACE.match(src, after)
+        position = match.end() if match else after
+        if not src.startswith("(", position):
+            return None
+        self.pos = position + 1
+        arguments: list[Expr] = []
+        try:
+            while True:
+                self.skip_space()
+                if src.startswith(",", self.pos):
+                    self.pos += 1
+                    continue
+                if src.startswith(")", self.pos):
+                    break
+                arguments.append(self.expression())
+        except TemplateSyntaxError:
+            self.pos = start
+            return None
+        self.pos += 1
+        literal = src[start : self.pos]
+        self.gobble_line()
+        macros = self.macros
+
+        def render(frame: Frame, out: list[str]) -> None:
+            macro = macros.get(name)
+            if macro is None:
+                out.append(literal)
+                return
+            values = [argument(frame) for argument in arguments]
+            depth: list[int] = frame.setdefault("\0depth", [0])
+            if depth[0] >= MAX_MACRO_DEPTH:
+                raise TemplateError(f"Macro #{name} nested deeper than {MAX_MACRO_DEPTH}")
+            saved = {param: frame[param] for param in macro.params if param in frame}
+            for index, param in enumerate(macro.params):
+                value = values[index] if index < len(values) else None
+                if value is None:
+                    frame.pop(param, None)
+                else:
+                    frame[param] = value
+            depth[0] += 1
+            try:
+                macro.body(frame, out)
+            finally:
+                depth[0] -= 1
+                for param in macro.params:
+                    if param in saved:
+                        frame[param] = saved[param]
+                    else:
+                        frame.pop(param, None)
+
+        return render
 
     def open_paren(self) -> None:
         self.skip_space()
@@ -675,7 +778,7 @@ class Parser:
         content = "".join(chars)
         if quote == "'" or ("$" not in content and "#" not in content):
             return _constant(content)
-        inner = Parser(content)
+        inner = Parser(content, self.macros)
         try:
             render = inner.parse()
         except TemplateSyntaxError as error:
