@@ -150,6 +150,35 @@ def test_condition_evaluates(
     assert _condition(text, names).evaluate(ITEM) is expected
 
 
+def test_size_of_a_string_counts_utf16_code_units() -> None:
+    exprs = Expressions(None, {":n": N("3")})
+    assert exprs.condition("size(s) = :n").evaluate({"s": S("\u00e9\U0001d11e")})
+    assert not exprs.condition("size(s) = :n").evaluate({"s": S("abcd")})
+
+
+def test_expression_limits() -> None:
+    values = {":v": S("x")}
+    with pytest.raises(ServiceError) as caught:
+        Expressions(None, values).condition("a = :v" + " " * 4091)
+    assert caught.value.message == (
+        "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; "
+        "expression size: 4097"
+    )
+    Expressions(None, values).condition("a = :v" + " " * 4090)  # 4096 bytes: accepted
+    with pytest.raises(ServiceError) as caught:
+        Expressions(None, values).condition(" AND ".join(["a<:v"] * 400))
+    assert caught.value.message == (
+        "Invalid ConditionExpression: The expression contains too many operators; "
+        "operator count: 301"
+    )
+    assert Expressions(None, values).condition("NOT " * 299 + "a = :v").evaluate({})
+    # Nesting the recursive parser cannot follow is refused, never a crash.
+    with pytest.raises(ServiceError) as caught:
+        Expressions(None, values).condition("(" * 2000 + "a = :v" + ")" * 2000)
+    assert caught.value.code == "ValidationException"
+    assert Expressions(None, values).condition("NOT(" * 100 + "a=:v" + ")" * 100).evaluate({})
+
+
 def test_numbers_compare_exactly() -> None:
     values = ["1e-130", "-0.5", "10", "9.99999999999999999999999999999999999", "0"]
     exprs = Expressions(None, {":v": N("9.999999999999999999999999999999999999")})
@@ -383,6 +412,11 @@ def test_filter_names_its_kind() -> None:
             {"#a-b": "a"},
             None,
             'ExpressionAttributeNames contains invalid key: Syntax error; key: "#a-b"',
+        ),
+        (
+            {"#a": ""},
+            None,
+            "ExpressionAttributeNames contains invalid value: Empty attribute name for key #a",
         ),
         (
             None,

@@ -51,10 +51,14 @@ class Expressions:
         if names is not None:
             if not names:
                 raise _invalid("ExpressionAttributeNames must not be empty")
-            for key in names:
+            for key, name in names.items():
                 if not _NAME_KEY.fullmatch(key):
                     raise _invalid(
                         f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
+                    )
+                if not name:
+                    raise _invalid(
+                        f"ExpressionAttributeNames contains invalid value: Empty attribute name for key {key}"
                     )
         if values is not None:
             if not values:

@@ -69,7 +69,7 @@ class Condition:
 
 class ConditionParser(Parser):
     def parse(self) -> Node:
-        node = self.condition()
+        node = self.guarded(self.condition)
         self.finish()
         return node
 
@@ -89,6 +89,7 @@ class ConditionParser(Parser):
             left = self.require(left)
         while self.at_keyword("AND"):
             self.take()
+            self.operator()
             right = self.require(self.negation())
             left = _and(left, right, self.pos)
         return left
@@ -96,6 +97,7 @@ class ConditionParser(Parser):
     def negation(self) -> Node:
         if self.at_keyword("NOT"):
             self.take()
+            self.operator()
             inner = self.require(self.negation())
             test = inner.test
             assert test is not None
@@ -123,6 +125,7 @@ class ConditionParser(Parser):
         if token.kind == "op" and token.text in COMPARATORS:
             self.operand_only(left, token_index=self.pos)
             self.take()
+            self.operator()
             right = self.atom()
             self.operand_only(right)
             self.distinct(token.text, left, right)
@@ -131,6 +134,7 @@ class ConditionParser(Parser):
         if self.at_keyword("BETWEEN"):
             self.operand_only(left, token_index=self.pos)
             self.take()
+            self.operator()
             low = self.atom()
             self.operand_only(low)
             if not self.at_keyword("AND"):
@@ -144,6 +148,7 @@ class ConditionParser(Parser):
         if self.at_keyword("IN"):
             self.operand_only(left, token_index=self.pos)
             self.take()
+            self.operator()
             self.expect_op("(")
             options = [self.atom()]
             while self.at_op(","):
@@ -246,12 +251,14 @@ class ConditionParser(Parser):
             node = self.require(node)
             while self.at_keyword("OR"):
                 self.take()
+                self.operator()
                 right = self.require(self.conjunction())
                 node = _or(node, right, self.pos)
         return node
 
     def function(self) -> Node:
         name = self.take().text
+        self.operator()
         self.expect_op("(")
         args = [self.atom()]
         while self.at_op(","):
@@ -431,8 +438,8 @@ def _size(read: Read) -> Read:
             return None
         kind, raw = next(iter(value.items()))
         if kind == "S":
-            # DynamoDB counts a string's size in UTF-8 bytes, as for item sizes.
-            return {"N": str(len(raw.encode("utf-8", "surrogatepass")))}
+            # size() of a string counts UTF-16 code units (as AWS answers), not bytes.
+            return {"N": str(len(raw.encode("utf-16-le", "surrogatepass")) // 2)}
         if kind in ("B", "SS", "NS", "BS", "L", "M"):
             return {"N": str(len(raw))}
         return None

@@ -10,8 +10,9 @@ the whole expression has parsed, so a later syntax error still wins, as with AWS
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.dynamodb.expressions.paths import Path, Value
@@ -27,8 +28,12 @@ _TOKEN = re.compile(
 )
 
 MAX_PATH_DEPTH = 32
+MAX_EXPRESSION_SIZE = 4096  # bytes of the expression as sent
+MAX_OPERATORS = 300  # operators and functions in one expression
 
 # The order in which AWS reports the non-syntax errors of one expression.
+T = TypeVar("T")
+
 _PRIORITY = (
     "section",
     "parens",
@@ -85,6 +90,12 @@ class Context(Protocol):
 
 class Parser:
     def __init__(self, text: str, kind: str, ctx: Context) -> None:
+        size = len(text.encode("utf-8", "surrogatepass")) if isinstance(text, str) else 0
+        if size > MAX_EXPRESSION_SIZE:
+            raise validation(
+                f"Invalid {kind}: Expression size has exceeded the maximum allowed size; "
+                f"expression size: {size}"
+            )
         if not isinstance(text, str) or not text.strip():
             raise validation(f"Invalid {kind}: The expression can not be empty;")
         self.text = text
@@ -93,6 +104,7 @@ class Parser:
         self.tokens = tokenize(text)
         self.pos = 0
         self.errors: dict[str, str] = {}
+        self.operators = 0
 
     # -- tokens ------------------------------------------------------------------------
 
@@ -132,6 +144,27 @@ class Parser:
         return validation(
             f'Invalid {self.kind}: Syntax error; token: "{token.text}", near: "{near}"'
         )
+
+    def operator(self) -> None:
+        """Count an operator or function; AWS stops at the first one over the limit."""
+        self.operators += 1
+        if self.operators > MAX_OPERATORS:
+            raise validation(
+                f"Invalid {self.kind}: The expression contains too many operators; "
+                f"operator count: {self.operators}"
+            )
+
+    def guarded(self, parse: Callable[[], T]) -> T:
+        """Run `parse`; nesting too deep for the recursive parser is refused (AWS's own
+        operator limit makes such expressions useless anyway)."""
+        try:
+            return parse()
+        except RecursionError:
+            if "parens" in self.errors:
+                raise validation(f"Invalid {self.kind}: {self.errors['parens']}") from None
+            raise validation(
+                f"Invalid {self.kind}: The expression has too many nesting levels;"
+            ) from None
 
     # -- errors found while parsing ------------------------------------------------------
 

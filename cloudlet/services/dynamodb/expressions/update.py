@@ -228,6 +228,9 @@ def _plain(number: Decimal) -> str:
 
 class UpdateParser(Parser):
     def parse(self) -> Update:
+        return self.guarded(self._parse)
+
+    def _parse(self) -> Update:
         actions: list[Action] = []
         seen: set[str] = set()
         while True:
@@ -281,6 +284,7 @@ class UpdateParser(Parser):
         left = self.operand()
         if self.at_op("+") or self.at_op("-"):
             op = self.take().text
+            self.operator()
             right = self.operand()
             return _arithmetic(op, left, right)
         return left
@@ -298,6 +302,7 @@ class UpdateParser(Parser):
 
     def function(self) -> Read:
         name = self.take().text
+        self.operator()
         self.expect_op("(")
         first_is_path = self.at_path() and not (
             self.peek().kind == "name" and self.peek(1).kind == "op" and self.peek(1).text == "("
