@@ -176,7 +176,7 @@ def test_expression_limits() -> None:
     with pytest.raises(ServiceError) as caught:
         Expressions(None, values).condition("(" * 2000 + "a = :v" + ")" * 2000)
     assert caught.value.code == "ValidationException"
-    assert Expressions(None, values).condition("NOT(" * 100 + "a=:v" + ")" * 100).evaluate({})
+    assert Expressions(None, values).condition("NOT(" * 101 + "a=:v" + ")" * 101).evaluate({})
 
 
 def test_numbers_compare_exactly() -> None:
