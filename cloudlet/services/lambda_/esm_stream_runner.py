@@ -55,7 +55,8 @@ CLOSED_POLL = 2.0  # a closed shard read to its end, or a problem
 READ_LIMIT = 1000  # GetRecords' most records a call
 MOST_RECORDS = 10_000  # read at most this many records a round
 PAYLOAD_LIMIT = 6 * 1024 * 1024 - 64 * 1024  # a synchronous invocation's payload, with room
-RETRY_DELAY = (0.1, 2.0)  # first and longest pause between retries of a failed batch
+RETRY_DELAY = (0.1, 2.0)
+RETENTION_SECONDS = 24 * 3600  # first and longest pause between retries of a failed batch
 
 
 class _Stopped(Exception):
@@ -264,9 +265,9 @@ class StreamRunner:
 
     def _expired(self, events: list[dict[str, Any]]) -> int:
         """How many records at the head of `events` are older than MaximumRecordAge."""
-        if self.max_age < 0:
-            return 0
-        oldest = _now_ms() / 1000 - self.max_age
+        # -1: until the record leaves the stream's 24-hour retention
+        age = self.max_age if self.max_age >= 0 else RETENTION_SECONDS
+        oldest = _now_ms() / 1000 - age
         count = 0
         for event in events:
             if event["dynamodb"]["ApproximateCreationDateTime"] >= oldest:
