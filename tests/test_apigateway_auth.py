@@ -460,3 +460,24 @@ def test_gateway_responses_customise_refusals(endpoint: str) -> None:
     assert call(api.url("prod", "/x")).header("Access-Control-Allow-Origin") == "*"
     api.deploy("prod")
     assert call(api.url("prod", "/x")).header("Access-Control-Allow-Origin") is None
+
+
+def test_test_invoke_authorizer(secured: Builder) -> None:
+    cached = secured.apigw.get_method(
+        restApiId=secured.api_id, resourceId=secured.paths["/cached"], httpMethod="GET"
+    )["authorizerId"]
+
+    def run(**extra: Any) -> dict[str, Any]:
+        result: dict[str, Any] = secured.apigw.test_invoke_authorizer(
+            restApiId=secured.api_id, authorizerId=cached, pathWithQueryString="/cached", **extra
+        )
+        return result
+
+    allowed = run(headers={"Authorization": "allow-ti"})
+    assert allowed["clientStatus"] == 200
+    assert allowed["principalId"] == "user-allow-ti"
+    assert json.loads(allowed["policy"])["Statement"][0]["Effect"] == "Allow"
+    assert allowed["authorization"]["principalId"] == ["user-allow-ti"]
+    denied = run(headers={"Authorization": "deny"})
+    assert (denied["clientStatus"], denied["principalId"]) == (403, "user-deny")
+    assert run()["clientStatus"] == 401

@@ -427,3 +427,19 @@ def test_apis_are_per_account_and_region(endpoint: str, apigw: Any) -> None:
     with pytest.raises(ClientError) as excinfo:
         other_region.get_rest_api(restApiId=api)
     assert _error(excinfo)[:2] == ("NotFoundException", 404)
+
+
+def test_account_settings(apigw: Any) -> None:
+    account = apigw.get_account()
+    assert account["throttleSettings"] == {"burstLimit": 5000, "rateLimit": 10000.0}
+    role = f"arn:aws:iam::{ACCOUNT}:role/apigw-logs"
+    updated = apigw.update_account(
+        patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": role}]
+    )
+    assert updated["cloudwatchRoleArn"] == role
+    assert apigw.get_account()["cloudwatchRoleArn"] == role
+    with pytest.raises(ClientError) as excinfo:
+        apigw.update_account(
+            patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": "nope"}]
+        )
+    assert _error(excinfo)[:2] == ("BadRequestException", 400)

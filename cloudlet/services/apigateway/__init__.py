@@ -14,6 +14,7 @@ from cloudlet.config import Config
 from cloudlet.gateway.execute_api import ApiRequest
 from cloudlet.gateway.protocol.wire import Response
 from cloudlet.services.apigateway import (
+    account,
     apis,
     authorizers,
     deployments,
@@ -114,6 +115,9 @@ class ApiGatewayService(Service):
         "UpdateRequestValidator": models.update_request_validator,
         "DeleteRequestValidator": models.delete_request_validator,
         "TestInvokeMethod": testinvoke.test_invoke_method,
+        "TestInvokeAuthorizer": testinvoke.test_invoke_authorizer,
+        "GetAccount": account.get_account,
+        "UpdateAccount": account.update_account,
         "ImportRestApi": imports.import_rest_api,
         "PutRestApi": imports.put_rest_api,
     }

@@ -42,6 +42,8 @@ class Grant:
     """(allow?, resource patterns) for each statement about execute-api:Invoke."""
     context: dict[str, Any]
     usage_key: str | None
+    policy: str = ""
+    """The policy document as the function returned it (JSON), for TestInvokeAuthorizer."""
 
 
 @lru_cache(maxsize=1024)
@@ -82,7 +84,13 @@ def _grant(payload: bytes) -> Grant:
             raise authorizer_configuration()  # AWS accepts only strings, numbers and booleans
         context[key] = ("true" if item else "false") if isinstance(item, bool) else str(item)
     usage = value.get("usageIdentifierKey")
-    return Grant(str(principal), tuple(statements), context, str(usage) if usage else None)
+    return Grant(
+        str(principal),
+        tuple(statements),
+        context,
+        str(usage) if usage else None,
+        orjson.dumps(value["policyDocument"]).decode(),
+    )
 
 
 def _method_arn(call: Call) -> str:
@@ -107,8 +115,9 @@ class Authorizers:
         for key in [k for k in self._cache if k[0] == api_id and k[1] == stage]:
             del self._cache[key]
 
-    async def authorize(self, call: Call, authorizer: Doc) -> None:
-        """Set the call's authorizer context, or raise the Failure AWS answers."""
+    async def authorize(self, call: Call, authorizer: Doc, cache: bool = True) -> Grant:
+        """Set the call's authorizer context, or raise the Failure AWS answers.
+        `cache` False: neither use nor keep a cached answer (TestInvokeAuthorizer)."""
         method_arn = _method_arn(call)
         if authorizer["type"] == "TOKEN":
             header = sources(authorizer)[0].rsplit(".", 1)[1]
@@ -127,7 +136,7 @@ class Authorizers:
         else:
             identity = self._request_identity(call, authorizer)
             event = self._request_event(call, method_arn)
-        ttl = authorizer.get("authorizerResultTtlInSeconds", DEFAULT_TTL)
+        ttl = authorizer.get("authorizerResultTtlInSeconds", DEFAULT_TTL) if cache else 0
         key = (call.request.api_id, call.stage_name, authorizer["id"], *identity)
         grant = self._cached(key) if ttl and identity else None
         started = time.monotonic()
@@ -136,6 +145,7 @@ class Authorizers:
             if ttl and identity:
                 self._remember(key, time.monotonic() + ttl, grant)
         latency = int((time.monotonic() - started) * 1000)
+        call.grant = grant
         allowed = False
         for allow, patterns in grant.statements:
             if any(p.fullmatch(method_arn) for p in patterns):
@@ -152,6 +162,7 @@ class Authorizers:
         }
         if grant.usage_key:
             call.usage_key = grant.usage_key
+        return grant
 
     def _request_identity(self, call: Call, authorizer: Doc) -> tuple[str, ...]:
         """The values of a REQUEST authorizer's identity sources; a missing one is 401."""

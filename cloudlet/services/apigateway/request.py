@@ -80,6 +80,8 @@ class Call:
     started: float = field(default_factory=time.time)
     authorizer: dict[str, Any] | None = None
     principal_id: str | None = None
+    grant: Any = None
+    """The Lambda authorizer's answer (`authorize.Grant`), once it ran."""
     usage_key: str | None = None
     """The API key an authorizer named (`usageIdentifierKey`), for apiKeySource AUTHORIZER."""
     api_key: str | None = None
