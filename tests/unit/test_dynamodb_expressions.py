@@ -1096,3 +1096,24 @@ def test_mixing_legacy_and_expressions(request_: dict[str, Any], message: str) -
     assert caught.value.message == message
     legacy.check_mixing({"ConditionExpression": "a = :v", "ProjectionExpression": "a"})
     legacy.check_mixing({"Expected": {}, "AttributesToGet": ["a"]})
+
+
+def test_condition_names_the_attributes_it_reads() -> None:
+    exprs = Expressions({"#s": "sk"}, {":v": S("x")})
+    cond = exprs.condition("#s = :v OR (m.k = :v AND NOT attribute_exists(l[0]))")
+    assert cond.attributes == {"sk", "m", "l"}
+    assert legacy.filter(
+        {
+            "a": {"ComparisonOperator": "NULL"},
+            "b": {"ComparisonOperator": "EQ", "AttributeValueList": [S("x")]},
+        }
+    ).attributes == {"a", "b"}
+
+
+def test_or_counts_as_an_operator() -> None:
+    with pytest.raises(ServiceError) as caught:
+        Expressions(None, {":v": S("x")}).condition(" OR ".join(["a=:v"] * 160))
+    assert caught.value.message == (
+        "Invalid ConditionExpression: The expression contains too many operators; "
+        "operator count: 301"
+    )

@@ -66,6 +66,19 @@ class Condition:
     def always() -> Condition:
         return Condition(Node("true", 0, test=lambda item: True))
 
+    @property
+    def attributes(self) -> set[str]:
+        """Top-level attribute names the condition reads (a Query's filter may not name
+        a key attribute)."""
+        names: set[str] = set()
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            if node.path is not None:
+                names.add(str(node.path[0]))
+            stack.extend(node.args)
+        return names
+
 
 class ConditionParser(Parser):
     def parse(self) -> Node:
@@ -79,6 +92,7 @@ class ConditionParser(Parser):
         left = self.require(self.conjunction())
         while self.at_keyword("OR"):
             self.take()
+            self.operator()
             right = self.require(self.conjunction())
             left = _or(left, right, self.pos)
         return left

@@ -126,11 +126,19 @@ def _operator_test(name: str, operator: Any, values: Any) -> Node:
         return compare_node(_SYMBOL[operator], target, args[0], 0)
     if operator == "NULL":
         return Node(
-            "function", 0, test=lambda item: read(item) is None, name="attribute_not_exists"
+            "function",
+            0,
+            test=lambda item: read(item) is None,
+            name="attribute_not_exists",
+            args=[target],
         )
     if operator == "NOT_NULL":
         return Node(
-            "function", 0, test=lambda item: read(item) is not None, name="attribute_exists"
+            "function",
+            0,
+            test=lambda item: read(item) is not None,
+            name="attribute_exists",
+            args=[target],
         )
     if operator == "BETWEEN":
         return between_node(target, args[0], args[1], 0)
@@ -148,8 +156,10 @@ def _operator_test(name: str, operator: Any, values: Any) -> Node:
         )
     contains = contains_test(read, second)
     if operator == "CONTAINS":
-        return Node("function", 0, test=contains, name="contains")
-    return Node("function", 0, test=lambda item: not contains(item), name="contains")
+        return Node("function", 0, test=contains, name="contains", args=[target, args[0]])
+    return Node(
+        "function", 0, test=lambda item: not contains(item), name="contains", args=[target, args[0]]
+    )
 
 
 def _join(nodes: list[Node], conditional_operator: Any) -> Condition:
@@ -159,8 +169,8 @@ def _join(nodes: list[Node], conditional_operator: Any) -> Condition:
     if not tests:
         return Condition.always()
     if conditional_operator == "OR":
-        return Condition(Node("or", 0, test=lambda item: any(t(item) for t in tests)))
-    return Condition(Node("and", 0, test=lambda item: all(t(item) for t in tests)))
+        return Condition(Node("or", 0, test=lambda item: any(t(item) for t in tests), args=nodes))
+    return Condition(Node("and", 0, test=lambda item: all(t(item) for t in tests), args=nodes))
 
 
 def expected(entries: Mapping[str, Any], conditional_operator: Any = None) -> Condition:
