@@ -131,6 +131,8 @@ class LambdaService(Service):
         if self._esm is not None:
             await self._esm.stop()
         await self.pool.stop()
+        if self.store is not None:
+            await self.store.logs.close()
 
     async def stop(self) -> None:
         if self._worker is not None:
@@ -138,6 +140,8 @@ class LambdaService(Service):
         if self._esm is not None:
             await self._esm.stop()
         await self.pool.stop()
+        if self.store is not None:
+            await self.store.logs.close()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
 

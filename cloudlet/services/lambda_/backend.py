@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cloudlet.services.lambda_.code import CodeStore
+from cloudlet.services.lambda_.logsink import LogSink
 from cloudlet.services.lambda_.models import LambdaStore
 from cloudlet.services.lambda_.runtime.pool import Pool
 
@@ -33,6 +34,10 @@ class Backend:
     settings: Settings
     background: set[asyncio.Task[None]] = field(default_factory=set)
     wake_async: Callable[[], None] = lambda: None
+    logs: LogSink = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.logs = LogSink(self.cloud)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` in the background, keeping a reference until it finishes."""

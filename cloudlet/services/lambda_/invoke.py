@@ -20,7 +20,6 @@ from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.lambda_.backend import Backend
 from cloudlet.services.lambda_.launch import build_launch
-from cloudlet.services.lambda_.logsink import write_log
 from cloudlet.services.lambda_.models import Function, Resolved
 from cloudlet.services.lambda_.names import function_ref, not_found
 from cloudlet.services.lambda_.runtime.pool import Invocation, Outcome
@@ -112,7 +111,7 @@ async def run(
         lambda stream: build_launch(backend, resolved, stream),
         invocation,
     )
-    backend.spawn(write_log(backend, resolved, request_id, outcome))
+    backend.logs.add(resolved, request_id, outcome)
     return outcome
 
 

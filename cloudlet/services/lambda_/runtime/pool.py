@@ -79,6 +79,7 @@ class Environment:
         self.init_reported = False
         self.log = bytearray()
         self.log_fd = -1
+        self.status_fd = -1
         self.queued: Invocation | None = None
         self.current: Invocation | None = None
         self.waiter: asyncio.Future[Invocation] | None = None
@@ -147,14 +148,22 @@ class Environment:
         return data
 
     def max_memory_mb(self) -> int:
+        """The process's peak resident memory (VmHWM), read through a descriptor kept
+        open: a REPORT line needs it after every invocation."""
         try:
-            with open(f"/proc/{self.pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmHWM"):
-                        return max(1, int(line.split()[1]) // 1024)
-        except OSError:
-            pass
-        return self.memory_mb
+            if self.status_fd < 0:
+                self.status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY)
+            data = os.pread(self.status_fd, 4096, 0)
+            at = data.index(b"VmHWM:")
+            return max(1, int(data[at + 6 : data.index(b"kB", at)]) // 1024)
+        except (OSError, ValueError):
+            return self.memory_mb
+
+    def close(self) -> None:
+        if self.status_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.status_fd)
+            self.status_fd = -1
 
 
 def _signal_name(number: int) -> str:
@@ -207,6 +216,7 @@ class Pool:
                 asyncio.get_running_loop().remove_reader(env.log_fd)
             os.close(env.log_fd)
             env.log_fd = -1
+        env.close()
         if env.waiter is not None and not env.waiter.done():
             env.waiter.set_exception(EnvironmentGone())
         self.environments.pop(env.id, None)
