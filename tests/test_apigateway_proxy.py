@@ -96,6 +96,10 @@ def test_event_has_payload_1_0_fields(seed: Builder) -> None:
         "empty": [""],
     }
     assert event["headers"]["X-Trace"] == "two"
+    assert event["headers"]["X-Forwarded-For"] == "127.0.0.1"
+    assert event["headers"]["X-Forwarded-Proto"] == "http"
+    assert event["headers"]["X-Forwarded-Port"] == seed.endpoint.rsplit(":", 1)[1]
+    assert event["headers"]["X-Amzn-Trace-Id"].startswith("Root=1-")
     assert event["multiValueHeaders"]["X-Trace"] == ["one", "two"]
     assert event["stageVariables"] == {"table": "orders"}
     context = event["requestContext"]
@@ -176,6 +180,9 @@ def handler(event, context):
         return {"statusCode": 200, "body": "x", "unexpected": 1}
     if kind == "dict-body":
         return {"statusCode": 200, "body": {"a": 1}}
+    if kind == "framing":
+        return {"statusCode": 401, "body": "no",
+                "headers": {"Content-Length": "999", "WWW-Authenticate": "Bearer", "X-Ok": "1"}}
     if kind == "bad-header":
         return {"statusCode": 200, "headers": {"X-A": "a\\r\\nInjected: 1"}, "body": "x"}
     if kind == "not-object":
@@ -196,6 +203,15 @@ def responses(endpoint: str) -> Builder:
     api.proxy("/r/{proxy+}", fn)
     api.deploy("v1")
     return api
+
+
+def test_framing_headers_are_dropped_or_remapped(responses: Builder) -> None:
+    reply = call(responses.url("v1", "/r/framing"))
+    assert (reply.status, reply.body) == (401, b"no")
+    assert reply.header_values("content-length") == ["2"]
+    assert reply.header("WWW-Authenticate") is None
+    assert reply.header("x-amzn-Remapped-WWW-Authenticate") == "Bearer"
+    assert reply.header("X-Ok") == "1"
 
 
 def test_response_forms(responses: Builder) -> None:

@@ -93,6 +93,7 @@ class Runtime:
             method=method,
             path_params=found.path_params if found is not None else {},
             apigw_id=request.request_id,
+            forwarded=False,
         )
         try:
             self._validate(call)
@@ -119,6 +120,9 @@ class Runtime:
         except Failure as failure:
             status, body = failure.status, failure.body
             headers = [*JSON, (b"x-amzn-errortype", failure.error_type.encode())]
+        headers = [
+            _remapped(name, value) for name, value in headers if name.lower() not in _DROPPED
+        ]
         if not any(name.lower() == b"content-type" for name, _ in headers):
             headers.append((b"content-type", b"application/json"))
         return status, headers + ids, body
@@ -304,6 +308,24 @@ class Runtime:
         except proxy.Malformed as why:
             log.info("API %s: malformed Lambda proxy response (%s)", call.request.api_id, why)
             raise bad_gateway() from None
+
+
+# Response headers an integration may not set: the length and framing are the server's
+# (dropped); the others API Gateway renames to x-amzn-Remapped-<name>, as AWS documents.
+_DROPPED = frozenset({b"content-length"})
+_REMAPPED = frozenset(
+    {
+        b"authorization", b"connection", b"content-md5", b"date", b"expect", b"host",
+        b"max-forwards", b"proxy-authenticate", b"server", b"te", b"transfer-encoding",
+        b"trailer", b"upgrade", b"user-agent", b"via", b"warn", b"www-authenticate",
+    }
+)  # fmt: skip
+
+
+def _remapped(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    if name.lower() in _REMAPPED:
+        return b"x-amzn-Remapped-" + name, value
+    return name, value
 
 
 def _ignore_result(task: asyncio.Future[Any]) -> None:

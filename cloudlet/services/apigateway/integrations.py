@@ -355,7 +355,7 @@ async def _http_proxy(call: Call, integration: Doc) -> Response:
     query = [(k, v) for k, values in call.multi_query.items() for v in values]
     query = [(k, v) for k, v in query if k not in mapped["querystring"]]
     query += list(mapped["querystring"].items())
-    headers = [(k, v) for k, v in call.request.header_list if k.lower() not in _HOP]
+    headers = [(k, v) for k, v in call.header_list if k.lower() not in _HOP]
     replaced = {k.lower() for k in mapped["header"]}
     headers = [(k, v) for k, v in headers if k.lower() not in replaced]
     headers += list(mapped["header"].items())

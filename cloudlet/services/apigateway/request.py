@@ -6,6 +6,7 @@ path parameters, `$context`)."""
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -86,26 +87,54 @@ class Call:
     """The API key an authorizer named (`usageIdentifierKey`), for apiKeySource AUTHORIZER."""
     api_key: str | None = None
     api_key_id: str | None = None
+    forwarded: bool = True
+    """Whether API Gateway's X-Forwarded-* headers are added (not for test invocations)."""
 
     @property
     def stage_variables(self) -> dict[str, str]:
         return self.deployed.variables
 
     @cached_property
+    def header_list(self) -> list[tuple[str, str]]:
+        """The request's headers with those API Gateway adds: X-Forwarded-For (the
+        caller's address appended), X-Forwarded-Port, X-Forwarded-Proto and
+        X-Amzn-Trace-Id (not for test invocations, as on AWS)."""
+        if not self.forwarded:
+            return self.request.header_list
+        items, chain, lower = [], [], set()
+        for name, value in self.request.header_list:
+            key = name.lower()
+            if key == "x-forwarded-for":
+                chain.append(value)
+                continue
+            lower.add(key)
+            items.append((name, value))
+        items.append(("X-Forwarded-For", ", ".join([*chain, self.request.source_ip])))
+        if "x-forwarded-port" not in lower:
+            port = self.request.host.rpartition(":")[2] if ":" in self.request.host else "80"
+            items.append(("X-Forwarded-Port", port if port.isdigit() else "80"))
+        if "x-forwarded-proto" not in lower:
+            items.append(("X-Forwarded-Proto", "http"))
+        if "x-amzn-trace-id" not in lower:
+            trace = f"Root=1-{int(self.started):08x}-{secrets.token_hex(12)}"
+            items.append(("X-Amzn-Trace-Id", trace))
+        return items
+
+    @cached_property
     def headers(self) -> dict[str, str]:
         """Header names as sent; a repeated header keeps its last value (as AWS)."""
-        return {name: value for name, value in self.request.header_list}
+        return {name: value for name, value in self.header_list}
 
     @cached_property
     def multi_headers(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
-        for name, value in self.request.header_list:
+        for name, value in self.header_list:
             out.setdefault(name, []).append(value)
         return out
 
     def multi_headers_ci(self, name: str) -> list[str]:
         lower = name.lower()
-        return [value for key, value in self.request.header_list if key.lower() == lower]
+        return [value for key, value in self.header_list if key.lower() == lower]
 
     @cached_property
     def _pairs(self) -> list[tuple[str, str]]:
@@ -132,7 +161,7 @@ class Call:
         """A header by case-insensitive name (its last value)."""
         found = None
         lower = name.lower()
-        for key, value in self.request.header_list:
+        for key, value in self.header_list:
             if key.lower() == lower:
                 found = value
         return found
