@@ -827,6 +827,10 @@ def test_projection(text: str, names: dict[str, str] | None, expected: dict[str,
             "Invalid ProjectionExpression: Two document paths conflict with each other; must remove or rewrite one of these paths; path one: [a, b], path two: [a, [0]]",
         ),
         (
+            "l[2147483648]",
+            "Invalid ProjectionExpression: List index is not within the allowable range; index: [2147483648]",
+        ),
+        (
             "a, a",
             "Invalid ProjectionExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a], path two: [a]",
         ),

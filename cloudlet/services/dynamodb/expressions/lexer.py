@@ -30,11 +30,13 @@ _TOKEN = re.compile(
 MAX_PATH_DEPTH = 32
 MAX_EXPRESSION_SIZE = 4096  # bytes of the expression as sent
 MAX_OPERATORS = 300  # operators and functions in one expression
+MAX_LIST_INDEX = 2**31 - 1
 
 # The order in which AWS reports the non-syntax errors of one expression.
 T = TypeVar("T")
 
 _PRIORITY = (
+    "index",
     "section",
     "parens",
     "function_name",
@@ -199,7 +201,13 @@ class Parser:
                     raise self.syntax_error()
                 self.take()
                 self.expect_op("]")
-                parts.append(int(token.text))
+                index = int(token.text)
+                if index > MAX_LIST_INDEX:
+                    self.note(
+                        "index",
+                        f"List index is not within the allowable range; index: [{token.text}]",
+                    )
+                parts.append(index)
             else:
                 break
         if len(parts) > MAX_PATH_DEPTH:
