@@ -541,6 +541,10 @@ BASE: dict[str, Any] = {
         ),
         ("SET s = #c, #c = s", {"#c": "count"}, {"s": N("5"), "count": S("abc")}),  # old values
         ("REMOVE s", None, {"s": None}),
+        ("SET #c = (#c - :one)", {"#c": "count"}, {"count": N("4")}),
+        ("SET x = (s)", None, {"x": S("abc")}),
+        ("SET #c = :ten - (#c + :one)", {"#c": "count"}, {"count": N("4")}),
+        ("SET #c = if_not_exists(#c, :zero) - :two", {"#c": "count"}, {"count": N("3")}),
         ("REMOVE absent", None, {}),
         ("REMOVE m.k", None, {"m": {"M": {"n": N("1"), "inr": {"M": {}}}}}),
         ("REMOVE l[1]", None, {"l": {"L": [S("a"), S("c"), S("d")]}}),
@@ -698,6 +702,11 @@ def test_update_runtime_errors(text: str, item: dict[str, Any], message: str) ->
         ("ADD numx 1", 'Invalid UpdateExpression: Syntax error; token: "1", near: "numx 1"'),
         ("DELETE setx a", 'Invalid UpdateExpression: Syntax error; token: "a", near: "setx a"'),
         ("SET a = :v,", 'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: ","'),
+        (
+            "SET a = ((b - :v))",
+            "Invalid UpdateExpression: The expression has redundant parentheses;",
+        ),
+        ("SET a = (b - :v", 'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: ":v"'),
         (
             "SET a = :v SET b = :v",
             'Invalid UpdateExpression: The "SET" section can only be used once in an update expression;',

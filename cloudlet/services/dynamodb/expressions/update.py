@@ -231,6 +231,7 @@ class UpdateParser(Parser):
         return self.guarded(self._parse)
 
     def _parse(self) -> Update:
+        self.wrapped: set[int] = set()  # ids of values written in parentheses
         actions: list[Action] = []
         seen: set[str] = set()
         while True:
@@ -291,6 +292,15 @@ class UpdateParser(Parser):
 
     def operand(self) -> Read:
         token = self.peek()
+        if token.kind == "op" and token.text == "(":
+            # `SET c = (c - :v)`: parentheses around a value; twice is redundant.
+            self.take()
+            inner = self.set_value()
+            self.expect_op(")")
+            if id(inner) in self.wrapped:
+                self.note("parens", "The expression has redundant parentheses;")
+            self.wrapped.add(id(inner))
+            return inner
         if token.kind == "value":
             const = self.value()
             return lambda item: const
