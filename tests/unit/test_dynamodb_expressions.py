@@ -874,6 +874,8 @@ def test_projection_lists_top_level_attributes() -> None:
         ("pk = :s AND sk BETWEEN :one AND :two", None, S("x"), ("BETWEEN", N("1"), N("2"))),
         ("pk = :s AND begins_with(sk, :pre)", None, S("x"), ("begins_with", S("ab"))),
         ("(pk = :s) AND (sk = :one)", None, S("x"), ("=", N("1"))),
+        ("((pk = :s)) AND ((sk = :one))", None, S("x"), ("=", N("1"))),
+        ("(pk = :s AND sk = :one)", None, S("x"), ("=", N("1"))),
     ],
 )
 def test_key_conditions(

@@ -243,7 +243,9 @@ class ConditionParser(Parser):
             self.take()
             inner = self.condition_or_operand()
             self.expect_op(")")
-            if inner.parens:
+            # AWS refuses doubled parentheses in conditions and filters, but accepts
+            # them in key conditions (`((#pk = :pk)) AND ((#sk = :sk))`).
+            if inner.parens and self.kind != "KeyConditionExpression":
                 self.note("parens", "The expression has redundant parentheses;")
             inner.parens = True
             inner.end = self.pos
