@@ -516,3 +516,54 @@ def test_models_validators_and_gateway_responses(endpoint: str) -> None:
     bad = call(f"{url}?tag=a", "POST", json.dumps({"name": "Rex", "owner": {}}).encode(), json_type)
     assert bad.status == 422
     assert "problem" in bad.json()
+
+
+def test_export_and_import_round_trip(endpoint: str) -> None:
+    builder = Builder(endpoint, "exported")
+    fn = builder.function(ECHO)
+    builder.proxy(
+        "/pets/{petId}",
+        fn,
+        "GET",
+        requestParameters={
+            "method.request.path.petId": True,
+            "method.request.querystring.q": False,
+        },
+    )
+    builder.proxy("/pets", fn, "POST", apiKeyRequired=True)
+    builder.deploy("v1")
+    apigw = builder.apigw
+    plain = apigw.get_export(restApiId=builder.api_id, stageName="v1", exportType="oas30")
+    document = json.loads(plain["body"].read())
+    assert document["openapi"] == "3.0.1"
+    assert document["info"]["title"] == "exported"
+    assert document["servers"][0]["variables"]["basePath"]["default"] == "v1"
+    get = document["paths"]["/pets/{petId}"]["get"]
+    assert {p["name"]: p["in"] for p in get["parameters"]} == {"petId": "path", "q": "query"}
+    assert "x-amazon-apigateway-integration" not in get
+    assert document["paths"]["/pets"]["post"]["security"] == [{"api_key": []}]
+    swagger = apigw.get_export(
+        restApiId=builder.api_id,
+        stageName="v1",
+        exportType="swagger",
+        parameters={"extensions": "integrations"},
+        accepts="application/yaml",
+    )
+    text = swagger["body"].read().decode()
+    assert text.startswith("swagger: '2.0'")
+    assert "x-amazon-apigateway-integration" in text
+    full = apigw.get_export(
+        restApiId=builder.api_id,
+        stageName="v1",
+        exportType="oas30",
+        parameters={"extensions": "apigateway"},
+    )["body"].read()
+    imported = apigw.import_rest_api(body=full)
+    paths = {r["path"] for r in apigw.get_resources(restApiId=imported["id"])["items"]}
+    assert paths == {"/", "/pets", "/pets/{petId}"}
+    apigw.create_deployment(restApiId=imported["id"], stageName="copy")
+    url = f"{endpoint}/restapis/{imported['id']}/copy/_user_request_/pets/3"
+    assert call(url).json()["pathParameters"] == {"petId": "3"}
+    with pytest.raises(ClientError) as excinfo:
+        apigw.get_export(restApiId=builder.api_id, stageName="v1", exportType="postman")
+    assert excinfo.value.response["Error"]["Code"] == "BadRequestException"

@@ -84,7 +84,10 @@ def serialize_response(
         kind = model.shapes[shape["members"][payload]["shape"]]["type"]
         if kind in ("blob", "string"):
             body = value if isinstance(value, bytes) else (value or "").encode()
-            return status, headers + [(b"content-type", b"application/octet-stream")], body
+            # A Content-Type member of the output (API Gateway's GetExport) says what it is.
+            if not any(name.lower() == b"content-type" for name, _ in headers):
+                headers = headers + [(b"content-type", b"application/octet-stream")]
+            return status, headers, body
         body = orjson.dumps(value or {})
         return status, headers + [(b"content-type", CONTENT_TYPE)], body
     return (

@@ -18,6 +18,7 @@ from cloudlet.services.apigateway import (
     apis,
     authorizers,
     deployments,
+    export,
     gatewayresponses,
     imports,
     keys,
@@ -118,6 +119,7 @@ class ApiGatewayService(Service):
         "TestInvokeAuthorizer": testinvoke.test_invoke_authorizer,
         "GetAccount": account.get_account,
         "UpdateAccount": account.update_account,
+        "GetExport": export.get_export,
         "ImportRestApi": imports.import_rest_api,
         "PutRestApi": imports.put_rest_api,
     }
