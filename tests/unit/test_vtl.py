@@ -407,8 +407,44 @@ def test_jsonpath_forms() -> None:
     assert r("$input.json(\"$['weird key'].x\")", body) == "1"
     assert r("$input.json('$.store.book[0,2].t')", body) == '["A","C"]'
     assert r("$input.json('store.book[1].t')", body) == '"B"'  # no "$": from the root
+    # Jayway's functions on what the path matched
+    assert r("$input.json('$.store.book.length()')", body) == "3"
+    assert r("$input.json('$..p.sum()') $input.json('$.store.book[*].p.max()')", body) == (
+        "29.0 12.0"
+    )
+    assert r("$input.json('$.store.keys()')", body) == '["book"]'
     with pytest.raises(TemplateError):
-        r("$input.json('$.store.book[?(@.p > 10)]')", body)
+        r("$input.json('$.store.book.nosuch()')", body)
+
+
+def test_jsonpath_filters() -> None:
+    # Jayway's filter forms, as API Gateway evaluates $input.json/$input.path
+    body = json.dumps(
+        {"store": {"limit": 10, "book": [
+            {"t": "A", "p": 8, "cat": "ref", "isbn": "1"},
+            {"t": "B", "p": 12, "cat": "fic"},
+            {"t": "C", "p": 9, "cat": "fic", "isbn": "2"}]}}
+    )  # fmt: skip
+    cases = {
+        "$.store.book[?(@.p < 10)].t": ["A", "C"],
+        "$.store.book[?(@.isbn)].t": ["A", "C"],
+        "$.store.book[?(!(@.isbn))].t": ["B"],
+        "$.store.book[?(@.cat == 'fic' && @.p > 10)].t": ["B"],
+        "$.store.book[?(@.p >= 9 || @.cat == 'ref')].t": ["A", "B", "C"],
+        "$.store.book[?(@.p < $.store.limit)].t": ["A", "C"],
+        "$.store.book[?(@.t =~ /a|b/i)].t": ["A", "B"],
+        "$.store.book[?(@.p == '8')].t": [],  # a number is not a string
+        "$..book[?(@.p == 12)].cat": ["fic"],
+    }
+    for path, expected in cases.items():
+        assert json.loads(r(f'$input.json("{path}")', body)) == expected, path
+    assert (
+        r("""#foreach($b in $input.path("$.store.book[?(@.cat == 'fic')]"))$b.t#end""", body)
+        == "BC"
+    )
+    for bad in ("$.a[?(@.x ==)]", "$.a[?(@.x = 1)]", "$.a[?(1)]", "$.a[?(@.x =~ 'a')]"):
+        with pytest.raises(TemplateError):
+            r(f'$input.json("{bad}")', body)
 
 
 def test_input_params() -> None:

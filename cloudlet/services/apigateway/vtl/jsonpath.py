@@ -2,15 +2,18 @@
 
 API Gateway evaluates these with Jayway JsonPath. Supported here: `$`, `.name`,
 `['name']` / `["name"]` (also several names: `['a','b']`), `[n]` (negative from the
-end), `[*]` and `.*`, slices `[a:b]`, deep scan `..name`; a path without `$` is taken
-from the root, as Jayway does. A definite path (names and indexes only) yields one value
-or MISSING; any other yields the list of what matched. Filters (`[?(...)]`) and
-functions are not supported and raise TemplateError.
+end), `[*]` and `.*`, slices `[a:b]`, deep scan `..name`, filters `[?(...)]` (`@.x`
+existence, `== != < <= > >=` against numbers, strings, booleans, null or other paths,
+`=~ /regex/i`, `&&`, `||`, `!`, parentheses); a path without `$` is taken from the root,
+as Jayway does. A definite path (names and indexes only) yields one value or MISSING;
+any other yields the list of what matched. A trailing function applies to that result:
+length(), size(), min(), max(), avg(), sum(), stddev() (numbers, as doubles), keys().
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -29,29 +32,39 @@ MISSING: Any = _Missing()
 
 @dataclass(frozen=True)
 class _Step:
-    kind: str  # "names", "indexes", "wildcard", "slice", "deep"
+    kind: str  # "names", "indexes", "wildcard", "slice", "deep", "filter"
     names: tuple[str, ...] = ()
     indexes: tuple[int, ...] = ()
     start: int | None = None
     stop: int | None = None
     inner: _Step | None = None  # for "deep": the step applied at every level
+    predicate: Callable[[Any, Any], bool] | None = None  # for "filter": (item, root)
 
 
 @dataclass(frozen=True)
 class JsonPath:
     steps: tuple[_Step, ...]
     definite: bool
+    function: str | None = None  # a trailing Jayway function: length(), sum() ...
 
     def evaluate(self, document: Any) -> Any:
         nodes = [document]
         for step in self.steps:
-            nodes = [found for node in nodes for found in _apply(step, node)]
+            nodes = [found for node in nodes for found in _apply(step, node, document)]
         if self.definite:
-            return nodes[0] if nodes else MISSING
-        return nodes
+            result = nodes[0] if nodes else MISSING
+        else:
+            result = nodes
+        if self.function is None or result is MISSING:
+            return result
+        return _FUNCTIONS[self.function](result)
 
 
-def _apply(step: _Step, node: Any) -> list[Any]:
+def _apply(step: _Step, node: Any, root: Any) -> list[Any]:
+    if step.kind == "filter":
+        assert step.predicate is not None
+        candidates = node if isinstance(node, list) else [node] if isinstance(node, dict) else []
+        return [item for item in candidates if step.predicate(item, root)]
     if step.kind == "names":
         if isinstance(node, dict):
             return [node[name] for name in step.names if name in node]
@@ -76,7 +89,7 @@ def _apply(step: _Step, node: Any) -> list[Any]:
     assert step.inner is not None
     found = []
     for descendant in _walk(node):
-        found.extend(_apply(step.inner, descendant))
+        found.extend(_apply(step.inner, descendant, root))
     return found
 
 
@@ -100,6 +113,11 @@ def compile_path(path: str) -> JsonPath:
     text = path.strip()
     if not text.startswith("$"):
         text = "$" + ("" if text.startswith("[") else ".") + text
+    function = None
+    call = re.search(r"\.([a-z]+)\(\s*\)$", text)
+    if call and call.group(1) in _FUNCTIONS:
+        function = call.group(1)
+        text = text[: call.start()]
     position = 1
     steps: list[_Step] = []
     while position < len(text):
@@ -120,7 +138,39 @@ def compile_path(path: str) -> JsonPath:
         or (step.kind == "indexes" and len(step.indexes) == 1)
         for step in steps
     )
-    return JsonPath(tuple(steps), definite)
+    if function is None and re.search(r"\(\s*\)$", text):
+        raise TemplateError(f"JSONPath function not supported: {path}")
+    return JsonPath(tuple(steps), definite, function)
+
+
+def _numbers(value: Any) -> list[float]:
+    items = value if isinstance(value, list) else [value]
+    numbers = [x for x in items if isinstance(x, int | float) and not isinstance(x, bool)]
+    if not numbers:
+        raise TemplateError("Aggregation function attempted to calculate value using empty array")
+    return numbers
+
+
+def _length(value: Any) -> Any:
+    return len(value) if isinstance(value, list | dict) else MISSING
+
+
+def _stddev(value: Any) -> float:
+    numbers = _numbers(value)
+    mean = sum(numbers) / len(numbers)
+    return float((sum((x - mean) ** 2 for x in numbers) / len(numbers)) ** 0.5)
+
+
+_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+    "length": _length,
+    "size": _length,
+    "min": lambda value: float(min(_numbers(value))),
+    "max": lambda value: float(max(_numbers(value))),
+    "avg": lambda value: float(sum(_numbers(value)) / len(_numbers(value))),
+    "sum": lambda value: float(sum(_numbers(value))),
+    "stddev": _stddev,
+    "keys": lambda value: list(value) if isinstance(value, dict) else MISSING,
+}
 
 
 def _member(text: str, position: int, path: str) -> tuple[_Step, int]:
@@ -141,8 +191,14 @@ def _bracket(text: str, position: int, path: str) -> tuple[_Step, int]:
     after = close + 1
     if content.strip() == "*":
         return _Step("wildcard"), after
-    if content.lstrip().startswith("?") or content.lstrip().startswith("("):
-        raise TemplateError(f"JSONPath filters and scripts are not supported: {path}")
+    stripped = content.strip()
+    if stripped.startswith("?"):
+        inner = stripped[1:].strip()
+        if not (inner.startswith("(") and inner.endswith(")")):
+            raise _invalid(path)
+        return _Step("filter", predicate=_Filter(inner[1:-1], path).parse()), after
+    if stripped.startswith("("):
+        raise TemplateError(f"JSONPath script expressions are not supported: {path}")
     parts = _split_union(content)
     quoted = [_QUOTED.fullmatch(part) for part in parts]
     if all(quoted):
@@ -167,7 +223,9 @@ def _bracket(text: str, position: int, path: str) -> tuple[_Step, int]:
 
 
 def _closing_bracket(text: str, position: int, path: str) -> int:
+    """The `]` that closes the `[` at `position` (quotes and nested brackets skipped)."""
     quote = ""
+    depth = 0
     index = position + 1
     while index < len(text):
         ch = text[index]
@@ -178,8 +236,12 @@ def _closing_bracket(text: str, position: int, path: str) -> int:
                 quote = ""
         elif ch in "'\"":
             quote = ch
+        elif ch == "[":
+            depth += 1
         elif ch == "]":
-            return index
+            if depth == 0:
+                return index
+            depth -= 1
         index += 1
     raise _invalid(path)
 
@@ -213,3 +275,174 @@ def _unescape(name: str) -> str:
 
 def _invalid(path: str) -> TemplateError:
     return TemplateError(f"Invalid JSONPath expression: {path}")
+
+
+# --- filters ------------------------------------------------------------------------------
+
+Operand = Callable[[Any, Any], Any]  # (item, root) -> value or MISSING
+Predicate = Callable[[Any, Any], bool]
+
+_FILTER_TOKEN = re.compile(
+    r"""\s*(?:(?P<op>&&|\|\||==|!=|<=|>=|=~|<|>|!|\(|\))"""
+    r"""|(?P<path>[@$](?:\.[A-Za-z_][\w-]*|\[[^\]]*\]|\.\*)*)"""
+    r"""|(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"""
+    r"""|(?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+    r"""|(?P<regex>/(?:[^/\\]|\\.)*/[a-z]*)"""
+    r"""|(?P<word>true|false|null))"""
+)
+
+
+class _Filter:
+    """A filter expression compiled to a predicate of (item, root)."""
+
+    def __init__(self, text: str, path: str) -> None:
+        self.path = path
+        self.tokens: list[tuple[str, str]] = []
+        position = 0
+        while position < len(text):
+            if not text[position:].strip():
+                break
+            match = _FILTER_TOKEN.match(text, position)
+            if match is None or match.end() == position:
+                raise _invalid(path)
+            kind = match.lastgroup
+            assert kind is not None
+            self.tokens.append((kind, match.group(kind)))
+            position = match.end()
+        self.index = 0
+
+    def parse(self) -> Predicate:
+        predicate = self.either()
+        if self.index != len(self.tokens):
+            raise _invalid(self.path)
+        return predicate
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def take(self, value: str) -> bool:
+        token = self.peek()
+        if token is not None and token[0] == "op" and token[1] == value:
+            self.index += 1
+            return True
+        return False
+
+    def either(self) -> Predicate:
+        left = self.both()
+        while self.take("||"):
+            right = self.both()
+            left = _or(left, right)
+        return left
+
+    def both(self) -> Predicate:
+        left = self.negation()
+        while self.take("&&"):
+            right = self.negation()
+            left = _and(left, right)
+        return left
+
+    def negation(self) -> Predicate:
+        if self.take("!"):
+            inner = self.negation()
+            return lambda item, root: not inner(item, root)
+        if self.take("("):
+            inner = self.either()
+            if not self.take(")"):
+                raise _invalid(self.path)
+            return inner
+        return self.comparison()
+
+    def comparison(self) -> Predicate:
+        left, is_path = self.operand()
+        token = self.peek()
+        if token is None or token[0] != "op" or token[1] not in _COMPARISONS:
+            if not is_path:
+                raise _invalid(self.path)
+            return lambda item, root: left(item, root) is not MISSING  # existence
+        self.index += 1
+        if token[1] == "=~":
+            regex = self.peek()
+            if regex is None or regex[0] != "regex":
+                raise _invalid(self.path)
+            self.index += 1
+            return _matches(left, _java_regex(regex[1], self.path))
+        right, _ = self.operand()
+        return _compare(token[1], left, right)
+
+    def operand(self) -> tuple[Operand, bool]:
+        token = self.peek()
+        if token is None:
+            raise _invalid(self.path)
+        self.index += 1
+        kind, text = token
+        if kind == "path":
+            relative = compile_path("$" + text[1:])
+            if text.startswith("@"):
+                return (lambda item, root: relative.evaluate(item)), True
+            return (lambda item, root: relative.evaluate(root)), True
+        if kind == "number":
+            number = float(text) if any(c in text for c in ".eE") else int(text)
+            return (lambda item, root: number), False
+        if kind == "string":
+            value = _unescape(text[1:-1])
+            return (lambda item, root: value), False
+        if kind == "word":
+            constant = {"true": True, "false": False, "null": None}[text]
+            return (lambda item, root: constant), False
+        raise _invalid(self.path)
+
+
+_COMPARISONS = ("==", "!=", "<", "<=", ">", ">=", "=~")
+
+
+def _or(left: Predicate, right: Predicate) -> Predicate:
+    return lambda item, root: left(item, root) or right(item, root)
+
+
+def _and(left: Predicate, right: Predicate) -> Predicate:
+    return lambda item, root: left(item, root) and right(item, root)
+
+
+def _java_regex(text: str, path: str) -> re.Pattern[str]:
+    body, _, flags = text[1:].rpartition("/")
+    try:
+        return re.compile(body, re.IGNORECASE if "i" in flags else 0)
+    except re.error:
+        raise _invalid(path) from None
+
+
+def _matches(operand: Operand, pattern: re.Pattern[str]) -> Predicate:
+    def predicate(item: Any, root: Any) -> bool:
+        value = operand(item, root)
+        return isinstance(value, str) and pattern.fullmatch(value) is not None
+
+    return predicate
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
+def _compare(op: str, left: Operand, right: Operand) -> Predicate:
+    def predicate(item: Any, root: Any) -> bool:
+        a, b = left(item, root), right(item, root)
+        if a is MISSING or b is MISSING:
+            return False
+        if op in ("==", "!="):
+            same = _kind(a) == _kind(b) and a == b
+            return same if op == "==" else not same
+        if _kind(a) != _kind(b) or _kind(a) not in ("number", "str"):
+            return False
+        if op == "<":
+            return bool(a < b)
+        if op == "<=":
+            return bool(a <= b)
+        if op == ">":
+            return bool(a > b)
+        return bool(a >= b)
+
+    return predicate
