@@ -431,7 +431,7 @@ def test_filter_names_its_kind() -> None:
         (
             None,
             {":v": {"N": "abc"}},
-            "ExpressionAttributeValues contains invalid value: A value provided cannot be converted into a number for key :v",
+            "ExpressionAttributeValues contains invalid value: The parameter cannot be converted to a numeric value: abc for key :v",
         ),
     ],
 )
@@ -1001,11 +1001,31 @@ def test_legacy_expected(expected: dict[str, Any], operator: str | None, result:
     [
         (
             {"a": {"Exists": False, "Value": S("x")}},
-            "One or more parameter values were invalid: Cannot expect an attribute to have a specified value while expecting it to not exist",
+            "One or more parameter values were invalid: Value cannot be used when Exists is false for Attribute: a",
         ),
         (
             {"a": {"Exists": True}},
-            "One or more parameter values were invalid: Exists is set to TRUE for attribute (a), Value must also be set",
+            "One or more parameter values were invalid: Value must be provided when Exists is true for Attribute: a",
+        ),
+        (
+            {"a": {}},
+            "One or more parameter values were invalid: Value must be provided when Exists is null for Attribute: a",
+        ),
+        (
+            {"a": {"Value": S("x"), "AttributeValueList": [S("x")]}},
+            "One or more parameter values were invalid: Value and AttributeValueList cannot be used together for Attribute: a",
+        ),
+        (
+            {"a": {"ComparisonOperator": "EQ", "Exists": True}},
+            "One or more parameter values were invalid: Exists and ComparisonOperator cannot be used together for Attribute: a",
+        ),
+        (
+            {"a": {"ComparisonOperator": "GT"}},
+            "One or more parameter values were invalid: Value or AttributeValueList must be used with ComparisonOperator: GT for Attribute: a",
+        ),
+        (
+            {"a": {"AttributeValueList": [S("x")]}},
+            "One or more parameter values were invalid: AttributeValueList can only be used with a ComparisonOperator for Attribute: a",
         ),
         (
             {"a": {"ComparisonOperator": "EQ", "AttributeValueList": []}},
@@ -1021,7 +1041,7 @@ def test_legacy_expected(expected: dict[str, Any], operator: str | None, result:
         ),
         (
             {"a": {"ComparisonOperator": "EQ", "AttributeValueList": [N("x")]}},
-            "A value provided cannot be converted into a number",
+            "The parameter cannot be converted to a numeric value: x",
         ),
     ],
 )

@@ -59,12 +59,12 @@ def test_numbers_are_canonical(text: str, canonical: str) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("abc", "A value provided cannot be converted into a number"),
-        ("", "A value provided cannot be converted into a number"),
-        (" 1", "A value provided cannot be converted into a number"),
-        ("1_000", "A value provided cannot be converted into a number"),
-        ("0x10", "A value provided cannot be converted into a number"),
-        ("1e", "A value provided cannot be converted into a number"),
+        ("abc", "The parameter cannot be converted to a numeric value: abc"),
+        ("", "The parameter cannot be converted to a numeric value"),
+        (" 1", "The parameter cannot be converted to a numeric value:  1"),
+        ("1_000", "The parameter cannot be converted to a numeric value: 1_000"),
+        ("0x10", "The parameter cannot be converted to a numeric value: 0x10"),
+        ("1e", "The parameter cannot be converted to a numeric value: 1e"),
         ("NaN", "The parameter cannot be converted to a numeric value: NaN"),
         ("Infinity", "The parameter cannot be converted to a numeric value: Infinity"),
         (
@@ -198,7 +198,7 @@ def _nested(depth: int) -> dict[str, Any]:
             {"BS": [b"a", b"a"]},
             "One or more parameter values were invalid: Input collection [YQ==, YQ==] contains duplicates.",
         ),
-        ({"NS": ["x"]}, "A value provided cannot be converted into a number"),
+        ({"NS": ["x"]}, "The parameter cannot be converted to a numeric value: x"),
         (
             {"M": {"a": {"N": "1e200"}}},
             "Number overflow. Attempting to store a number with magnitude larger than supported range",

@@ -58,13 +58,9 @@ def number(text: str) -> Decimal:
 def normalize_number(text: str) -> str:
     """Validate an N's text and return DynamoDB's canonical form of it."""
     if not isinstance(text, str) or not _NUMBER.fullmatch(text):
-        if isinstance(text, str) and text.strip().lower().lstrip("+-") in (
-            "nan",
-            "infinity",
-            "inf",
-        ):
-            raise validation(f"The parameter cannot be converted to a numeric value: {text}")
-        raise validation("A value provided cannot be converted into a number")
+        if not text:
+            raise validation("The parameter cannot be converted to a numeric value")
+        raise validation(f"The parameter cannot be converted to a numeric value: {text}")
     mantissa, _, power = text.lower().partition("e")
     if power and abs(int(power)) > 10**17:
         # Beyond Decimal's default exponent limits: decided by the mantissa alone.

@@ -182,14 +182,19 @@ def expected(entries: Mapping[str, Any], conditional_operator: Any = None) -> Co
         exists = spec.get("Exists")
         operator = spec.get("ComparisonOperator")
         values = spec.get("AttributeValueList")
+        if value is not None and values is not None:
+            raise validation(
+                f"{_INVALID}Value and AttributeValueList cannot be used together for Attribute: {name}"
+            )
         if operator is not None:
-            if value is not None and values is not None:
-                raise validation(
-                    f"{_INVALID}Value and AttributeValueList cannot be used together for Attribute: {name}"
-                )
             if exists is not None:
                 raise validation(
                     f"{_INVALID}Exists and ComparisonOperator cannot be used together for Attribute: {name}"
+                )
+            if operator not in ("NULL", "NOT_NULL") and value is None and values is None:
+                raise validation(
+                    f"{_INVALID}Value or AttributeValueList must be used with ComparisonOperator: "
+                    f"{operator} for Attribute: {name}"
                 )
             nodes.append(_operator_test(name, operator, [value] if value is not None else values))
             continue
@@ -200,13 +205,14 @@ def expected(entries: Mapping[str, Any], conditional_operator: Any = None) -> Co
         if exists is False:
             if value is not None:
                 raise validation(
-                    f"{_INVALID}Cannot expect an attribute to have a specified value while expecting it to not exist"
+                    f"{_INVALID}Value cannot be used when Exists is false for Attribute: {name}"
                 )
             nodes.append(_operator_test(name, "NULL", []))
             continue
         if value is None:
+            shown = "null" if exists is None else "true"
             raise validation(
-                f"{_INVALID}Exists is set to TRUE for attribute ({name}), Value must also be set"
+                f"{_INVALID}Value must be provided when Exists is {shown} for Attribute: {name}"
             )
         nodes.append(_operator_test(name, "EQ", [value]))
     return _join(nodes, conditional_operator)
