@@ -11,6 +11,7 @@ Errors are `ServiceError("ValidationException", ...)` with AWS's messages.
 
 from __future__ import annotations
 
+import base64
 import re
 from decimal import Decimal
 from typing import Any
@@ -183,14 +184,19 @@ def _validate_set(kind: str, raw: Any) -> list[Any]:
         seen = set(members)
     if len(seen) != len(members):
         shown = ", ".join(_show(kind, m) for m in raw)
+        # AWS words the three cases differently (the missing space for BS is AWS's).
+        if kind == "NS":
+            raise validation("Input collection contains duplicates")
+        if kind == "BS":
+            raise validation(
+                _INVALID + f"Input collection [{shown}]of type BS contains duplicates."
+            )
         raise validation(_INVALID + f"Input collection [{shown}] contains duplicates.")
     return members
 
 
 def _show(kind: str, member: Any) -> str:
     if kind == "BS":
-        import base64
-
         return base64.b64encode(member).decode()
     return str(member)
 
