@@ -950,36 +950,46 @@ def _unsupported(plan: _Plan, what: str, fail_on_warnings: bool) -> None:
     plan.warnings.append(warning)
 
 
-async def _execute(
-    call: Call, api_id: str, plan: _Plan, mode: str, fail_on_warnings: bool, *, fresh: bool
-) -> None:
-    overwrite = mode == "overwrite" and not fresh
-    # what the service cannot store is known (a warning) before anything changes
-    validators = (
-        await _optional(call, "GetRequestValidators", api_id)
-        if plan.validators or overwrite
-        else []
+Listing = list[dict[str, Any]] | None
+
+
+async def _probe(
+    call: Call, api_id: str, plan: _Plan, overwrite: bool, fail_on_warnings: bool
+) -> tuple[Listing, Listing, Listing]:
+    """The API's request validators, gateway responses and models (None: the service
+    has no such operations). What it cannot store is a warning, known before anything
+    changes."""
+
+    async def listing(operation: str, wanted: bool, what: str) -> Listing:
+        found = await _optional(call, operation, api_id) if wanted or overwrite else []
+        if found is None and wanted:
+            _unsupported(plan, what, fail_on_warnings)
+        return found
+
+    validators = await listing(
+        "GetRequestValidators", bool(plan.validators),
+        "Request validators (x-amazon-apigateway-request-validators)",
+    )  # fmt: skip
+    responses = await listing(
+        "GetGatewayResponses", bool(plan.gateway_responses),
+        "Gateway responses (x-amazon-apigateway-gateway-responses)",
+    )  # fmt: skip
+    models = await listing(
+        "GetModels", bool(plan.models), "Models (definitions, components.schemas)"
     )
-    if validators is None and plan.validators:
-        _unsupported(
-            plan, "Request validators (x-amazon-apigateway-request-validators)", fail_on_warnings
-        )
-    responses = (
-        await _optional(call, "GetGatewayResponses", api_id)
-        if plan.gateway_responses or overwrite
-        else []
-    )
-    if responses is None and plan.gateway_responses:
-        _unsupported(
-            plan, "Gateway responses (x-amazon-apigateway-gateway-responses)", fail_on_warnings
-        )
-    models = await _optional(call, "GetModels", api_id) if plan.models or overwrite else []
-    if models is None and plan.models:
-        _unsupported(plan, "Models (definitions, components.schemas)", fail_on_warnings)
+    if models is None:
         for operation in plan.operations:
             operation.method.pop("requestModels", None)
             for response in operation.method_responses:
                 response.pop("responseModels", None)
+    return validators, responses, models
+
+
+async def _execute(
+    call: Call, api_id: str, plan: _Plan, mode: str, fail_on_warnings: bool, *, fresh: bool
+) -> None:
+    overwrite = mode == "overwrite" and not fresh
+    validators, responses, models = await _probe(call, api_id, plan, overwrite, fail_on_warnings)
     resources = await _all(call, "GetResources", api_id)
     root = next(r for r in resources if r.get("path") == "/")
     existing_authorizers = await _all(call, "GetAuthorizers", api_id)
