@@ -129,3 +129,44 @@ def test_batch_execute_statement(ddb: Any, name: str) -> None:
     )["Responses"]
     assert reads[0]["Item"]["v"] == {"N": "1"}
     assert "Item" not in reads[1]
+
+
+def test_execute_transaction(ddb: Any, name: str) -> None:
+    ddb.execute_transaction(
+        TransactStatements=[
+            {"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'tx', 'sk': '1', 'n': 1}}"},
+            {"Statement": f"UPDATE \"{name}\" SET n = n + 10 WHERE pk = 'p' AND sk = 'c'"},
+        ]
+    )
+    code, message, response = error_of(
+        lambda: ddb.execute_transaction(
+            TransactStatements=[
+                {"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'tx', 'sk': '2'}}"},
+                {
+                    "Statement": f"UPDATE \"{name}\" SET n = 0 WHERE pk = 'tx' AND sk = '1' AND n = 5"
+                },
+            ]
+        )
+    )
+    assert code == "TransactionCanceledException"
+    assert [r["Code"] for r in response["CancellationReasons"]] == [
+        "None",
+        "ConditionalCheckFailed",
+    ]
+    assert "Item" not in ddb.get_item(TableName=name, Key={"pk": {"S": "tx"}, "sk": {"S": "2"}})
+    code, message, _ = error_of(
+        lambda: ddb.execute_transaction(
+            TransactStatements=[
+                {"Statement": f"DELETE FROM \"{name}\" WHERE pk = 'tx' AND sk = '1'"},
+                {"Statement": f"UPDATE \"{name}\" SET n = 0 WHERE pk = 'tx' AND sk = '1'"},
+            ]
+        )
+    )
+    assert message == "Transaction request cannot include multiple operations on one item"
+    reads = ddb.execute_transaction(
+        TransactStatements=[
+            {"Statement": f"SELECT n FROM \"{name}\" WHERE pk = 'tx' AND sk = '1'"},
+            {"Statement": f"SELECT n FROM \"{name}\" WHERE pk = 'p' AND sk = 'c'"},
+        ]
+    )["Responses"]
+    assert reads == [{"Item": {"n": {"N": "1"}}}, {"Item": {"n": {"N": "13"}}}]

@@ -57,6 +57,7 @@ class DynamoDbService(Service):
         "TransactGetItems": transactions.transact_get_items,
         "ExecuteStatement": partiql.execute_statement,
         "BatchExecuteStatement": partiql.batch_execute_statement,
+        "ExecuteTransaction": partiql.execute_transaction,
     }
 
     def __init__(self, db: Database, config: Config) -> None:

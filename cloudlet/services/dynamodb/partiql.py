@@ -33,6 +33,7 @@ from cloudlet.services.dynamodb.keys import encode_key
 from cloudlet.services.dynamodb.models import DynamoStore, Index, Item, Table
 from cloudlet.services.dynamodb.reads import _run
 from cloudlet.services.dynamodb.schema import check_item, check_key, to_wire
+from cloudlet.services.dynamodb.transactions import idempotent
 from cloudlet.services.dynamodb.values import normalize_number, validate_value
 
 _TOKEN = re.compile(
@@ -325,6 +326,8 @@ class Reader:
                 out.append(")")
                 continue
             out.append("<>" if tok.text == "!=" else tok.text)
+        if not out:
+            raise malformed("Unexpected end of statement")
         return " ".join(out)
 
     def at_call(self) -> bool:
@@ -673,3 +676,78 @@ def batch_execute_statement(
                 failure["Item"] = error.fields["Item"]
             responses.append({"TableName": statement.table, "Error": failure})
     return {"Responses": responses}
+
+
+class _Cancelled(Exception):
+    def __init__(self, reasons: list[dict[str, Any]]) -> None:
+        super().__init__("cancelled")
+        self.reasons = reasons
+
+
+_REASON_CODES = {
+    "ConditionalCheckFailedException": "ConditionalCheckFailed",
+    "DuplicateItemException": "DuplicateItem",
+    "ValidationException": "ValidationError",
+}
+
+
+def _statement_key(ctx: RequestContext, store: DynamoStore, statement: Statement) -> Any:
+    table = find_table(ctx, store, statement.table)
+    if statement.kind == "INSERT":
+        assert statement.item is not None
+        item = {k: validate_value(v) for k, v in statement.item.items()}
+        return table.tid, check_item(table, item)[0]
+    return table.tid, _full_key(table, statement)[0]
+
+
+def execute_transaction(
+    ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
+) -> dict[str, Any]:
+    """All the statements or none: reads (each naming one item) or writes, at most one
+    per item, up to 100; a failed condition cancels them all with a reason per
+    statement, as TransactWriteItems does."""
+    entries = request["TransactStatements"]
+    statements = [(e, parse(e["Statement"], e.get("Parameters") or [])) for e in entries]
+    if len({s.kind == "SELECT" for _, s in statements}) > 1:
+        raise validation("Transaction statements cannot mix read and write operations")
+    seen: set[Any] = set()
+    for _, statement in statements:
+        key = _statement_key(ctx, store, statement)
+        if key in seen:
+            raise validation("Transaction request cannot include multiple operations on one item")
+        seen.add(key)
+    if statements[0][1].kind == "SELECT":
+        responses = []
+        for entry, statement in statements:
+            items = execute(ctx, store, statement, entry)["Items"]
+            responses.append({"Item": items[0]} if items else {})
+        return {"Responses": responses}
+
+    def run() -> dict[str, Any]:
+        try:
+            with store.db.transaction():
+                reasons: list[dict[str, Any]] = []
+                for entry, statement in statements:
+                    try:
+                        execute(ctx, store, statement, entry)
+                        reasons.append({"Code": "None"})
+                    except ServiceError as error:
+                        code = _REASON_CODES.get(error.code)
+                        if code is None:
+                            raise
+                        reason: dict[str, Any] = {"Code": code, "Message": error.message}
+                        if "Item" in error.fields:
+                            reason["Item"] = error.fields["Item"]
+                        reasons.append(reason)
+                if any(r["Code"] != "None" for r in reasons):
+                    raise _Cancelled(reasons)
+        except _Cancelled as cancelled:
+            codes = ", ".join(r["Code"] for r in cancelled.reasons)
+            raise ServiceError(
+                "TransactionCanceledException",
+                "Transaction cancelled, please refer cancellation reasons for specific reasons "
+                f"[{codes}]",
+            ).with_fields(CancellationReasons=cancelled.reasons) from None
+        return {}
+
+    return idempotent(ctx, store, request, run)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,24 +95,43 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def idempotent(
+    ctx: RequestContext,
+    store: DynamoStore,
+    request: dict[str, Any],
+    run: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
+    """Run a write transaction once per ClientRequestToken (for 10 minutes): the same
+    request again gets the first answer; a different one with the token is refused."""
+    token = request.get("ClientRequestToken")
+    if token is None:
+        return run()
+    now_ms = int(time.time() * 1000)
+    digest = _digest(request)
+    previous = store.token(ctx.account_id, token, now_ms)
+    if previous is not None:
+        if previous[0] != digest:
+            raise ServiceError(
+                "IdempotentParameterMismatchException",
+                "Request uses the same ClientRequestToken as a previous, but non-identical request",
+            )
+        answer: dict[str, Any] = marshal.loads(previous[1])
+        return answer
+    with store.db.transaction():
+        out = run()
+        store.save_token(ctx.account_id, token, digest, marshal.dumps(out), now_ms + TOKEN_MS)
+    return out
+
+
 def transact_write_items(
     ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
 ) -> dict[str, Any]:
-    token = request.get("ClientRequestToken")
-    now_ms = int(time.time() * 1000)
-    digest = ""
-    if token is not None:
-        digest = _digest(request)
-        previous = store.token(ctx.account_id, token, now_ms)
-        if previous is not None:
-            if previous[0] != digest:
-                raise ServiceError(
-                    "IdempotentParameterMismatchException",
-                    "Request uses the same ClientRequestToken as a previous, but non-identical "
-                    "request",
-                )
-            answer: dict[str, Any] = marshal.loads(previous[1])
-            return answer
+    return idempotent(ctx, store, request, lambda: _transact_write(ctx, store, request))
+
+
+def _transact_write(
+    ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
+) -> dict[str, Any]:
     actions = _parse(ctx, store, request["TransactItems"])
     reasons: list[dict[str, Any]] = []
     failed = False
@@ -185,8 +205,6 @@ def transact_write_items(
             out["ConsumedCapacity"] = consumed
         if request.get("ReturnItemCollectionMetrics") == "SIZE":
             out["ItemCollectionMetrics"] = {}
-        if token is not None:
-            store.save_token(ctx.account_id, token, digest, marshal.dumps(out), now_ms + TOKEN_MS)
     return out
 
 
