@@ -1152,3 +1152,15 @@ def test_or_counts_as_an_operator() -> None:
         "Invalid ConditionExpression: The expression contains too many operators; "
         "operator count: 301"
     )
+
+
+def test_conditional_operator_needs_two_conditions() -> None:
+    with pytest.raises(ServiceError) as caught:
+        legacy.check_mixing({"ConditionalOperator": "OR"})
+    assert caught.value.message == "ConditionalOperator cannot be used without Filter or Expected"
+    with pytest.raises(ServiceError) as caught:
+        legacy.check_mixing({"ConditionalOperator": "OR", "Expected": {"a": {"Exists": False}}})
+    assert caught.value.message == (
+        "ConditionalOperator can only be used when Filter or Expected has two or more elements"
+    )
+    legacy.check_mixing({"ConditionalOperator": "OR", "ScanFilter": {"a": {}, "b": {}}})

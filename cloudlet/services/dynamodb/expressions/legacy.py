@@ -85,6 +85,16 @@ def check_mixing(request: Mapping[str, Any]) -> None:
             f"Non-expression parameters: {{{', '.join(legacy)}}} "
             f"Expression parameters: {{{', '.join(modern)}}}"
         )
+    if request.get("ConditionalOperator") is not None:
+        conditions = [
+            request[k] for k in ("Expected", "QueryFilter", "ScanFilter") if request.get(k)
+        ]
+        if not conditions:
+            raise validation("ConditionalOperator cannot be used without Filter or Expected")
+        if all(len(c) < 2 for c in conditions):
+            raise validation(
+                "ConditionalOperator can only be used when Filter or Expected has two or more elements"
+            )
 
 
 # -- conditions ------------------------------------------------------------------------
