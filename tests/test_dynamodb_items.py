@@ -306,3 +306,33 @@ def test_consumed_capacity(ddb: Any, table_name: str) -> None:
         TableName=table_name, Key=key, ConsistentRead=True, ReturnConsumedCapacity="TOTAL"
     )
     assert out["ConsumedCapacity"]["CapacityUnits"] == 1.0
+
+
+def test_updated_values_name_only_the_updated_paths(ddb: Any, table_name: str) -> None:
+    key = {"pk": {"S": "nested"}, "sk": {"S": "1"}}
+    ddb.put_item(
+        TableName=table_name,
+        Item={
+            **key,
+            "m": {"M": {"x": {"N": "1"}, "y": {"N": "2"}}},
+            "l": {"L": [{"S": "a"}, {"S": "b"}]},
+        },
+    )
+    out = ddb.update_item(
+        TableName=table_name,
+        Key=key,
+        UpdateExpression="SET m.x = :v, l[1] = :b",
+        ExpressionAttributeValues={":v": {"N": "10"}, ":b": {"S": "B"}},
+        ReturnValues="UPDATED_NEW",
+    )
+    assert out["Attributes"] == {
+        "m": {"M": {"x": {"N": "10"}}},
+        "l": {"L": [{"S": "B"}]},
+    }
+    out = ddb.update_item(
+        TableName=table_name,
+        Key=key,
+        UpdateExpression="REMOVE m.y",
+        ReturnValues="UPDATED_OLD",
+    )
+    assert out["Attributes"] == {"m": {"M": {"y": {"N": "2"}}}}

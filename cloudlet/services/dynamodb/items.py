@@ -13,6 +13,7 @@ from cloudlet.gateway.context import RequestContext
 from cloudlet.services.dynamodb import writes
 from cloudlet.services.dynamodb.common import INVALID, table_of, validation
 from cloudlet.services.dynamodb.compile import compile_request
+from cloudlet.services.dynamodb.expressions import Projection, Update
 from cloudlet.services.dynamodb.models import DynamoStore, Item, Table
 from cloudlet.services.dynamodb.schema import (
     capacity,
@@ -101,7 +102,7 @@ def delete_item(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
     return _with_capacity(out, request, table, old, None, size)
 
 
-def updated_item(table: Table, key_item: Item, old: Item | None, update: Any) -> Item:
+def updated_item(table: Table, key_item: Item, old: Item | None, update: Update | None) -> Item:
     """The item an update makes of `old` (or of the bare key, for a new item), refusing
     changes to key attributes."""
     base = dict(old) if old is not None else dict(key_item)
@@ -119,19 +120,18 @@ def updated_item(table: Table, key_item: Item, old: Item | None, update: Any) ->
 
 
 def returned_values(
-    returns: str, old: Item | None, new: Item, touched: set[str] | None
+    returns: str, old: Item | None, new: Item, update: Update | None
 ) -> Item | None:
+    """ReturnValues of an update: UPDATED_* give only the paths the update named, as
+    they were before or are after it."""
     if returns == "ALL_OLD":
         return old
     if returns == "ALL_NEW":
         return new
-    names = touched or set()
-    if returns == "UPDATED_OLD":
-        picked = {k: v for k, v in (old or {}).items() if k in names}
-    elif returns == "UPDATED_NEW":
-        picked = {k: v for k, v in new.items() if k in names}
-    else:
+    if returns not in ("UPDATED_OLD", "UPDATED_NEW") or update is None:
         return None
+    source = old if returns == "UPDATED_OLD" else new
+    picked = Projection(list(update.paths)).apply(source or {})
     return picked or None
 
 
@@ -147,8 +147,7 @@ def update_item(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
     _, size = check_item(table, new)
     writes.put(store, table, key, new, size, old)
     out: dict[str, Any] = {}
-    touched = compiled.update.touched if compiled.update is not None else None
-    attributes = returned_values(returns, old, new, touched)
+    attributes = returned_values(returns, old, new, compiled.update)
     if attributes:
         out["Attributes"] = attributes
     written = max(size, item_size(old)) if old is not None else size
