@@ -1164,3 +1164,44 @@ def test_conditional_operator_needs_two_conditions() -> None:
         "ConditionalOperator can only be used when Filter or Expected has two or more elements"
     )
     legacy.check_mixing({"ConditionalOperator": "OR", "ScanFilter": {"a": {}, "b": {}}})
+
+
+@pytest.mark.parametrize(
+    ("text", "values", "expected"),
+    [
+        ("pk = :missing AND begins_with(sk, :n)", {":n": N("1")}, "undefined"),
+        ("begins_with(sk, :n) AND pk = :missing", {":n": N("1")}, "operand"),
+        (
+            "pk = :p AND begins_with(sk, :n) AND sk = :missing",
+            {":p": S("q"), ":n": N("1")},
+            "operand",
+        ),
+        (
+            "pk = :p AND begins_with(sk, :n) AND sk > :s",
+            {":p": S("q"), ":n": N("1"), ":s": S("a")},
+            "operand",
+        ),
+    ],
+)
+def test_first_clause_with_an_error_is_reported(
+    text: str, values: dict[str, Any], expected: str
+) -> None:
+    # AWS walks the clauses in the order written and reports the first problem met.
+    messages = {
+        "undefined": "Invalid KeyConditionExpression: An expression attribute value used in "
+        "expression is not defined; attribute value: :missing",
+        "operand": "Invalid KeyConditionExpression: Incorrect operand type for operator or "
+        "function; operator or function: begins_with, operand type: N",
+    }
+    with pytest.raises(ServiceError) as caught:
+        Expressions(None, values).key_condition(text, "pk", "sk")
+    assert caught.value.message == messages[expected]
+
+
+def test_global_errors_outrank_clause_errors() -> None:
+    # A reserved word anywhere is reported before an undefined value in an earlier clause.
+    with pytest.raises(ServiceError) as caught:
+        Expressions(None, {":v": S("x")}).condition("a = :missing AND status = :v")
+    assert caught.value.message == (
+        "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: status"
+    )

@@ -134,6 +134,12 @@ class ConditionParser(Parser):
     # -- comparisons ------------------------------------------------------------------------
 
     def comparison(self) -> Node:
+        node = self.clause()
+        if node.test is not None and node.kind in ("compare", "between", "in", "function"):
+            self.settle()
+        return node
+
+    def clause(self) -> Node:
         left = self.atom()
         token = self.peek()
         if token.kind == "op" and token.text in COMPARATORS:

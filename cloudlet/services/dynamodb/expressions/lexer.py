@@ -32,23 +32,24 @@ MAX_EXPRESSION_SIZE = 4096  # bytes of the expression as sent
 MAX_OPERATORS = 300  # operators and functions in one expression
 MAX_LIST_INDEX = 2**31 - 1
 
-# The order in which AWS reports the non-syntax errors of one expression.
 T = TypeVar("T")
 
-_PRIORITY = (
+# The order in which AWS reports the non-syntax errors of one expression. Errors of a
+# single clause (a comparison, a function, an update action) are "local": the first
+# clause, in the order written, that has one is reported, with the most important of
+# its own errors; `condition` stands for that report among the expression-wide ones.
+_GLOBAL = (
     "index",
     "section",
     "parens",
     "function_name",
     "misused",
     "reserved",
-    "undefined",
-    "operands",
-    "distinct",
-    "types",
+    "condition",
     "nesting",
     "overlap",
 )
+_LOCAL = ("undefined", "operands", "distinct", "types")
 
 
 @dataclass(slots=True)
@@ -106,6 +107,7 @@ class Parser:
         self.tokens = tokenize(text)
         self.pos = 0
         self.errors: dict[str, str] = {}
+        self.pending: dict[str, str] = {}  # local errors of the clause being parsed
         self.operators = 0
 
     # -- tokens ------------------------------------------------------------------------
@@ -171,13 +173,23 @@ class Parser:
     # -- errors found while parsing ------------------------------------------------------
 
     def note(self, category: str, message: str) -> None:
-        self.errors.setdefault(category, message)
+        (self.pending if category in _LOCAL else self.errors).setdefault(category, message)
+
+    def settle(self) -> None:
+        """A clause is complete: its most important local error (if it is the first
+        clause with one) becomes the expression's `condition` error."""
+        if self.pending:
+            if "condition" not in self.errors:
+                first = next(c for c in _LOCAL if c in self.pending)
+                self.errors["condition"] = self.pending[first]
+            self.pending = {}
 
     def finish(self) -> None:
         """Raise the first error found, in AWS's order; the expression must be consumed."""
         if self.tokens[self.pos].kind != "eof":
             raise self.syntax_error()
-        for category in _PRIORITY:
+        self.settle()
+        for category in _GLOBAL:
             message = self.errors.get(category)
             if message is not None:
                 raise validation(f"Invalid {self.kind}: {message}")

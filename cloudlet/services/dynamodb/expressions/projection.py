@@ -68,9 +68,11 @@ def _project_value(value: Value, subs: list[Path]) -> Value | None:
 class ProjectionParser(Parser):
     def parse(self) -> Projection:
         paths = [self.path()]
+        self.settle()
         while self.at_op(","):
             self.take()
             paths.append(self.path())
+            self.settle()
         overlap = overlap_message(paths)
         if overlap:
             self.note("overlap", overlap)

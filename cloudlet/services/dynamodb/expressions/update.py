@@ -248,6 +248,7 @@ class UpdateParser(Parser):
             seen.add(section)
             while True:
                 actions.append(self.action(section))
+                self.settle()
                 if not self.at_op(","):
                     break
                 self.take()
