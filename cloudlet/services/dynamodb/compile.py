@@ -16,6 +16,25 @@ from cloudlet.services.dynamodb.expressions import (
     legacy,
 )
 
+_EXPRESSION_MEMBERS = frozenset(
+    (
+        "ExpressionAttributeNames",
+        "ExpressionAttributeValues",
+        "ConditionExpression",
+        "UpdateExpression",
+        "ProjectionExpression",
+        "FilterExpression",
+        "KeyConditionExpression",
+        "Expected",
+        "ConditionalOperator",
+        "AttributeUpdates",
+        "AttributesToGet",
+        "QueryFilter",
+        "ScanFilter",
+        "KeyConditions",
+    )
+)
+
 
 @dataclass
 class Compiled:
@@ -38,6 +57,8 @@ def compile_request(
     """Compile the expressions `request` carries for this operation. `filter` names the
     legacy filter parameter (QueryFilter / ScanFilter); `key` is (hash, range) of the
     table or index a Query reads."""
+    if not _EXPRESSION_MEMBERS.intersection(request):
+        return Compiled()  # the common case of a plain read or write: nothing to compile
     legacy.check_mixing(request)
     exprs = Expressions(
         request.get("ExpressionAttributeNames"), request.get("ExpressionAttributeValues")

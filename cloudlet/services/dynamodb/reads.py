@@ -198,7 +198,8 @@ def _run(
     last: Item | None = None
     done = False
     while not done:
-        want = _CHUNK if limit is None else min(_CHUNK, limit - scanned)
+        # Rows of other segments do not count toward Limit: read whole chunks then.
+        want = _CHUNK if limit is None or segment is not None else min(_CHUNK, limit - scanned)
         rows: list[tuple[Any, ...]]
         if index is None:
             rows = store.table_range(table, hk, low, high, forward, after, want)
