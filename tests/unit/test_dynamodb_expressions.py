@@ -1205,3 +1205,18 @@ def test_global_errors_outrank_clause_errors() -> None:
     assert caught.value.message == (
         "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: status"
     )
+
+
+def test_key_condition_parsed_before_the_schema_is_known() -> None:
+    exprs = Expressions(None, {":p": S("q"), ":n": N("1")})
+    with pytest.raises(ServiceError) as caught:
+        exprs.key_condition_draft("pk = :p AND begins_with(sk, :n)")
+    assert "operand type: N" in caught.value.message
+    exprs = Expressions(None, {":p": S("q"), ":s": S("a")})
+    draft = exprs.key_condition_draft("pk = :p AND begins_with(sk, :s)")
+    exprs.check_unused()
+    key = draft.bind("pk", "sk")
+    assert key.hash_value == S("q") and key.range == ("begins_with", S("a"))
+    with pytest.raises(ServiceError) as caught:
+        draft.bind("id", None)
+    assert caught.value.message == "Query condition missed key schema element: id"

@@ -18,7 +18,12 @@ from typing import Any
 
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.dynamodb.expressions.condition import Condition, parse_condition
-from cloudlet.services.dynamodb.expressions.keys import KeyCondition, parse_key_condition
+from cloudlet.services.dynamodb.expressions.keys import (
+    KeyCondition,
+    KeyConditionDraft,
+    parse_key_condition,
+    parse_key_condition_draft,
+)
 from cloudlet.services.dynamodb.expressions.paths import Path, Value, path_str
 from cloudlet.services.dynamodb.expressions.projection import Projection, parse_projection
 from cloudlet.services.dynamodb.expressions.update import Action, Update, parse_update
@@ -29,6 +34,7 @@ __all__ = [
     "Condition",
     "Expressions",
     "KeyCondition",
+    "KeyConditionDraft",
     "Path",
     "Projection",
     "Update",
@@ -92,6 +98,12 @@ class Expressions:
     def key_condition(self, text: str, hash_key: str, range_key: str | None) -> KeyCondition:
         self.parsed += 1
         return parse_key_condition(text, hash_key, range_key, self)
+
+    def key_condition_draft(self, text: str) -> KeyConditionDraft:
+        """Parse a KeyConditionExpression before the table is known (AWS reports its
+        errors ahead of a missing table); `.bind(hash_key, range_key)` finishes it."""
+        self.parsed += 1
+        return parse_key_condition_draft(text, self)
 
     def check_unused(self) -> None:
         """After all of the request's expressions are parsed: placeholders given but not

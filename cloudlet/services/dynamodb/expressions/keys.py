@@ -51,8 +51,26 @@ def _leaves(node: Node, out: list[Node]) -> None:
     out.append(node)
 
 
+class KeyConditionDraft:
+    """A parsed KeyConditionExpression not yet checked against a key schema: AWS
+    reports the expression's own errors before it looks the table up."""
+
+    def __init__(self, root: Node) -> None:
+        self.root = root
+
+    def bind(self, hash_key: str, range_key: str | None) -> KeyCondition:
+        return _bind(self.root, hash_key, range_key)
+
+
+def parse_key_condition_draft(text: str, ctx: Any) -> KeyConditionDraft:
+    return KeyConditionDraft(ConditionParser(text, "KeyConditionExpression", ctx).parse())
+
+
 def parse_key_condition(text: str, hash_key: str, range_key: str | None, ctx: Any) -> KeyCondition:
-    root = ConditionParser(text, "KeyConditionExpression", ctx).parse()
+    return parse_key_condition_draft(text, ctx).bind(hash_key, range_key)
+
+
+def _bind(root: Node, hash_key: str, range_key: str | None) -> KeyCondition:
     leaves: list[Node] = []
     _leaves(root, leaves)
     found: dict[str, RangeCondition] = {}
