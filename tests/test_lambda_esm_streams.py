@@ -191,7 +191,7 @@ def recorder(env: Env) -> str:
 def test_records_arrive_in_order_with_lambdas_event_shape(env: Env, recorder: str) -> None:
     table, stream = env.table()
     fn = env.function(recorder)
-    env.mapping(fn, stream, BatchSize=7)
+    uuid = env.mapping(fn, stream, BatchSize=7)["UUID"]
     env.put(table, "a", 0, blob={"B": b"\x00\xff"})
     for n in range(1, 20):
         env.put(table, "ab"[n % 2], n)
@@ -242,6 +242,10 @@ def test_records_arrive_in_order_with_lambdas_event_shape(env: Env, recorder: st
     modify = records[20]["dynamodb"]
     assert modify["OldImage"]["body"] == {"S": "ok"}
     assert modify["NewImage"]["body"] == {"S": "changed"}
+    wait_for(
+        lambda: env.lam.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "OK",
+        what="LastProcessingResult OK",
+    )
 
 
 def test_parallelization_keeps_each_partition_key_in_order(env: Env, recorder: str) -> None:
@@ -419,6 +423,18 @@ def test_whole_batch_retries_without_bisect(env: Env, recorder: str) -> None:
     )
     assert document["DDBStreamBatchInfo"]["batchSize"] == 3
     assert document["requestContext"]["approximateInvokeCount"] == 2
+
+
+def test_a_mapping_retrying_forever_can_be_disabled(env: Env, recorder: str) -> None:
+    table, stream = env.table("NEW_IMAGE")
+    env.put(table, "a", 0, "poison")
+    fn = env.function(recorder)
+    uuid = env.mapping(fn, stream)["UUID"]  # MaximumRetryAttempts -1: until the record expires
+    env.collect(recorder, count(3), "a few attempts")
+    env.lam.update_event_source_mapping(UUID=uuid, Enabled=False)
+    env.wait_state(uuid, "Disabled")
+    got = env.lam.get_event_source_mapping(UUID=uuid)
+    assert got["LastProcessingResult"] == "PROBLEM: Function call failed"
 
 
 def test_report_batch_item_failures_checkpoints(env: Env, recorder: str) -> None:

@@ -244,7 +244,14 @@ class StreamRunner:
         groups: list[list[dict[str, Any]]] = [[] for _ in range(self.factor)]
         for event in events:
             groups[partition(event, key, self.factor)].append(event)
-        await asyncio.gather(*(self._lane(shard, group) for group in groups if group))
+        # every lane finishes (or stops) before the round ends, so a lane that failed
+        # never leaves another running into the next round
+        ends = await asyncio.gather(
+            *(self._lane(shard, group) for group in groups if group), return_exceptions=True
+        )
+        for end in ends:
+            if isinstance(end, BaseException):
+                raise end
         self.store.set_checkpoint(self.uuid, shard, after)
         return "ok"
 
