@@ -98,9 +98,10 @@ def _own(container: Any, copied: set[int]) -> Any:
     return fresh
 
 
-def _parent(new: Item, path: Path, copied: set[int], create: bool = True) -> Any:
-    """The (owned) container holding the last element of `path`, or None when the path
-    does not lead anywhere; raises for a path through the wrong type."""
+def _parent(new: Item, path: Path, copied: set[int], strict: bool = True) -> Any:
+    """The (owned) container holding the last element of `path`. A path through the
+    wrong type raises; a missing parent raises when `strict` (SET, ADD), else gives
+    None (REMOVE of something that is not there does nothing)."""
     container: Any = new
     for index, part in enumerate(path[:-1]):
         if isinstance(container, dict):
@@ -112,7 +113,7 @@ def _parent(new: Item, path: Path, copied: set[int], create: bool = True) -> Any
                 raise validation(BAD_PATH)
             child = container[part] if part < len(container) else None
         if child is None:
-            if create:
+            if strict:
                 raise validation(BAD_PATH)
             return None
         nxt = path[index + 1]
@@ -191,7 +192,7 @@ def _delete(new: Item, path: Path, value: Value, copied: set[int]) -> None:
 
 
 def _remove(new: Item, path: Path, copied: set[int]) -> None:
-    container = _parent(new, path, copied, create=False)
+    container = _parent(new, path, copied, strict=False)
     if container is None:
         return
     last = path[-1]
