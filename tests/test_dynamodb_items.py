@@ -336,3 +336,29 @@ def test_updated_values_name_only_the_updated_paths(ddb: Any, table_name: str) -
         ReturnValues="UPDATED_OLD",
     )
     assert out["Attributes"] == {"m": {"M": {"y": {"N": "2"}}}}
+
+
+def test_legacy_write_parameters(ddb: Any, table_name: str) -> None:
+    key = {"pk": {"S": "legacy"}, "sk": {"S": "1"}}
+    ddb.put_item(
+        TableName=table_name,
+        Item={**key, "v": {"N": "1"}},
+        Expected={"pk": {"Exists": False}},
+    )
+    code, _, _ = error_of(
+        lambda: ddb.put_item(TableName=table_name, Item=key, Expected={"pk": {"Exists": False}})
+    )
+    assert code == "ConditionalCheckFailedException"
+    out = ddb.update_item(
+        TableName=table_name,
+        Key=key,
+        AttributeUpdates={
+            "v": {"Action": "ADD", "Value": {"N": "5"}},
+            "s": {"Action": "PUT", "Value": {"S": "x"}},
+        },
+        Expected={"v": {"Value": {"N": "1"}}},
+        ReturnValues="ALL_NEW",
+    )
+    assert out["Attributes"] == {**key, "v": {"N": "6"}, "s": {"S": "x"}}
+    got = ddb.get_item(TableName=table_name, Key=key, AttributesToGet=["s"])
+    assert got["Item"] == {"s": {"S": "x"}}

@@ -379,3 +379,40 @@ def test_bad_exclusive_start_key(ddb: Any, main_table: Any) -> None:
     assert code == "ValidationException" and message.startswith(
         "The provided starting key is invalid"
     )
+
+
+def test_legacy_parameters(ddb: Any, main_table: Any) -> None:
+    """Older code still sends KeyConditions, QueryFilter, ScanFilter, AttributesToGet."""
+    name = main_table.name
+    out = ddb.query(
+        TableName=name,
+        KeyConditions={
+            "PK": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "USER#u123"}]},
+            "SK": {"ComparisonOperator": "BEGINS_WITH", "AttributeValueList": [{"S": "ORDER#"}]},
+        },
+        QueryFilter={"total": {"ComparisonOperator": "GE", "AttributeValueList": [{"N": "30"}]}},
+        AttributesToGet=["SK", "total"],
+    )
+    assert out["Items"] == [
+        {"SK": {"S": "ORDER#o100"}, "total": {"N": "99"}},
+        {"SK": {"S": "ORDER#o456"}, "total": {"N": "30"}},
+    ]
+    assert out["ScannedCount"] == 3
+    scanned = ddb.scan(
+        TableName=name,
+        ScanFilter={"name": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "Bob"}]}},
+    )
+    assert [i["PK"]["S"] for i in scanned["Items"]] == ["USER#u999"]
+    code, message, _ = error_of(
+        lambda: ddb.query(
+            TableName=name,
+            KeyConditions={
+                "PK": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "USER#u123"}]}
+            },
+            FilterExpression="total > :t",
+            ExpressionAttributeValues={":t": {"N": "1"}},
+        )
+    )
+    assert message.startswith(
+        "Can not use both expression and non-expression parameters in the same request"
+    )
