@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from typing import Any
 
 import pytest
-from test_apigateway_support import ACCOUNT, ECHO, Builder, call
+from botocore.exceptions import ClientError
+from conftest import make_client
+from test_apigateway_support import ACCOUNT, ECHO, Builder, call, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -343,3 +346,55 @@ def test_test_invoke_method_runs_the_current_api(seed: Builder) -> None:
     assert event["stageVariables"] == {"v": "1"}
     assert event["requestContext"]["stage"] == "test-invoke-stage"
     assert "Method completed with status: 200" in result["log"]
+
+
+def test_access_logs_reach_cloudwatch_logs(endpoint: str) -> None:
+    logs = make_client("logs", endpoint)
+    group = f"apigw-access-{uuid.uuid4().hex[:8]}"
+    logs.create_log_group(logGroupName=group)
+    arn = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{group}"
+    api = Builder(endpoint, "access-logged")
+    api.proxy("/hello", api.function(ECHO), "GET")
+    api.deploy("prod")
+    fmt = (
+        '{"id": "$context.requestId", "method": "$context.httpMethod", '
+        '"path": "$context.path", "status": "$context.status", '
+        '"error": "$context.error.message", "ip": "$context.identity.sourceIp"}'
+    )
+    with pytest.raises(ClientError):  # the format must name the request id
+        api.apigw.update_stage(
+            restApiId=api.api_id,
+            stageName="prod",
+            patchOperations=[
+                {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": arn},
+                {"op": "replace", "path": "/accessLogSettings/format", "value": "$context.status"},
+            ],
+        )
+    api.apigw.update_stage(
+        restApiId=api.api_id,
+        stageName="prod",
+        patchOperations=[
+            {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": arn},
+            {"op": "replace", "path": "/accessLogSettings/format", "value": fmt},
+        ],
+    )
+    ok = call(api.url("prod", "/hello"))
+    missing = call(api.url("prod", "/nowhere"))
+    assert (ok.status, missing.status) == (200, 403)
+
+    def lines() -> list[dict[str, Any]] | None:
+        events = logs.filter_log_events(logGroupName=group)["events"]
+        found = [json.loads(e["message"]) for e in events]
+        return found if len(found) >= 2 else None
+
+    by_id = {line["id"]: line for line in wait_for(lines, what="access log lines")}
+    assert by_id[ok.header("x-amzn-RequestId")] == {
+        "id": ok.header("x-amzn-RequestId"),
+        "method": "GET",
+        "path": "/prod/hello",
+        "status": "200",
+        "error": "-",
+        "ip": "127.0.0.1",
+    }
+    assert by_id[missing.header("x-amzn-RequestId")]["status"] == "403"
+    assert by_id[missing.header("x-amzn-RequestId")]["error"] == "Missing Authentication Token"

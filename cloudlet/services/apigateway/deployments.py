@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from cloudlet.gateway.context import RequestContext
-from cloudlet.services.apigateway import lookup, patch
+from cloudlet.services.apigateway import accesslog, lookup, patch
 from cloudlet.services.apigateway.lookup import bad_request, conflict
 from cloudlet.services.apigateway.store import ApiGatewayStore, Doc, now, public
 
@@ -216,6 +216,20 @@ def delete_stage(
     return {}
 
 
+def _check_access_log(settings: Doc | None) -> None:
+    if not settings:
+        return
+    arn = settings.get("destinationArn")
+    if arn and accesslog.destination(arn) is None:
+        raise bad_request(f"Invalid ARN specified in the request: {arn}")
+    fmt = settings.get("format")
+    if fmt and "$context.requestId" not in fmt and "$context.extendedRequestId" not in fmt:
+        raise bad_request(
+            "Access Log format must contain at least $context.requestId or "
+            "$context.extendedRequestId"
+        )
+
+
 # Method settings: /{resource path, ~1-escaped, or *}/{method or *}/{group}/{setting}.
 _SETTINGS = {
     "metrics/enabled": ("metricsEnabled", patch.boolean),
@@ -310,6 +324,7 @@ def update_stage(ctx: RequestContext, store: ApiGatewayStore, request: dict[str,
         patch.Rule("/{}/{}/{}/{}", _method_setting, ("replace", "remove")),
     )
     updated = patch.apply(doc, request.get("patchOperations") or [], rules)
+    _check_access_log(updated.get("accessLogSettings"))
     updated["cacheClusterStatus"] = (
         "AVAILABLE" if updated.get("cacheClusterEnabled") else "NOT_AVAILABLE"
     )

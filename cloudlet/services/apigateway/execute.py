@@ -13,6 +13,7 @@ import base64
 import logging
 import re
 import secrets
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -20,7 +21,8 @@ from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.execute_api import ApiRequest
 from cloudlet.gateway.protocol.wire import Response
-from cloudlet.services.apigateway import gatewayresponses, integrations, keys, proxy
+from cloudlet.services.apigateway import accesslog, gatewayresponses, integrations, keys, proxy
+from cloudlet.services.apigateway.accesslog import AccessLog
 from cloudlet.services.apigateway.authorize import Authorizers
 from cloudlet.services.apigateway.failures import (
     Failure,
@@ -52,10 +54,12 @@ class Runtime:
         self.cloud = cloud
         self._deployed: dict[tuple[str, str], Deployed] = {}
         self.authorizers = Authorizers(self)
+        self.access_log = AccessLog(cloud)
 
     def reset(self) -> None:
         self._deployed.clear()
         self.authorizers.clear()
+        self.access_log.reset()
 
     # -- the stage ---------------------------------------------------------------------
 
@@ -138,12 +142,44 @@ class Runtime:
         deployed = self.deployed(api, stage_name)
         if deployed is None:
             raise forbidden()
+        started = time.time()
+        calls: list[Call] = []
+        failure: Failure | None = None
+        response: Response | None = None
         try:
-            return await self._serve(deployed, request, stage_name, path, raw_path, apigw_id)
-        except Failure as failure:
-            if not deployed.gateway_responses:
-                raise
-            return gatewayresponses.customised(failure, deployed, request, stage_name)
+            response = await self._serve(
+                deployed, request, stage_name, path, raw_path, apigw_id, calls
+            )
+        except Failure as refused:
+            failure = refused
+            if deployed.gateway_responses:
+                response = gatewayresponses.customised(failure, deployed, request, stage_name)
+        settings = deployed.stage.get("accessLogSettings")
+        if settings and settings.get("destinationArn") and settings.get("format"):
+            status, _, body = response if response is not None else (0, [], b"")
+            if response is None and failure is not None:
+                status, body = failure.status, failure.body
+            context = (
+                calls[0].request_context()
+                if calls
+                else gatewayresponses.request_context(request, deployed, stage_name)
+            )
+            context.update(
+                status=status,
+                responseLength=len(body),
+                responseLatency=int((time.time() - started) * 1000),
+                path=f"/{stage_name}{path}",
+                error={
+                    "message": failure.text if failure else None,
+                    "responseType": failure.response_type if failure else None,
+                },
+            )
+            line = accesslog.render(settings["format"], context, deployed.variables)
+            self.access_log.add(settings["destinationArn"], f"{request.api_id}_{stage_name}", line)
+        if response is None:
+            assert failure is not None
+            raise failure
+        return response
 
     async def _serve(
         self,
@@ -153,6 +189,7 @@ class Runtime:
         path: str,
         raw_path: str,
         apigw_id: str,
+        calls: list[Call],
     ) -> Response:
         raw = raw_path.split("?", 1)[0].lstrip("/")
         segments = [unquote(s) for s in raw.split("/")] if raw else []
@@ -169,6 +206,7 @@ class Runtime:
             path_params=found.path_params,
             apigw_id=apigw_id,
         )
+        calls.append(call)
         try:
             await self._authorize(call)
             self._check_api_key(call)

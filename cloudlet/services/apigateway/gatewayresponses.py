@@ -9,6 +9,7 @@ types of their class that are not customised themselves, as on AWS.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,7 +21,7 @@ from cloudlet.gateway.protocol.wire import Response
 from cloudlet.services.apigateway import lookup, patch, vtl
 from cloudlet.services.apigateway.failures import Failure
 from cloudlet.services.apigateway.integrations import header, request_value
-from cloudlet.services.apigateway.request import Call, Deployed
+from cloudlet.services.apigateway.request import Call, Deployed, request_time
 from cloudlet.services.apigateway.store import ApiGatewayStore, Doc
 
 DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
@@ -182,7 +183,9 @@ def customised(
             "application/json" if "application/json" in templates else next(iter(templates))
         )
         context = (
-            call.request_context() if call is not None else _context(request, deployed, stage_name)
+            call.request_context()
+            if call is not None
+            else request_context(request, deployed, stage_name)
         )
         context["error"] = {
             "message": failure.text,
@@ -203,13 +206,16 @@ def customised(
     return status, headers, body
 
 
-def _context(request: ApiRequest, deployed: Deployed, stage_name: str) -> dict[str, Any]:
+def request_context(request: ApiRequest, deployed: Deployed, stage_name: str) -> dict[str, Any]:
     """`$context` before a method was matched."""
     return {
         "accountId": deployed.account,
         "apiId": request.api_id,
         "httpMethod": request.method,
         "requestId": request.request_id,
+        "requestTime": request_time(time.time()),
+        "requestTimeEpoch": int(time.time() * 1000),
+        "protocol": "HTTP/1.1",
         "stage": stage_name,
         "identity": {"sourceIp": request.source_ip, "userAgent": request.headers.get("user-agent")},
         "domainName": request.host,

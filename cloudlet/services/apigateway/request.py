@@ -54,6 +54,15 @@ def substitute_stage_variables(text: str, variables: dict[str, str]) -> str:
     return _STAGE_VARIABLE.sub(lambda m: variables.get(m.group(1), ""), text)
 
 
+def request_time(started: float) -> str:
+    """`$context.requestTime`: 09/Apr/2015:12:34:56 +0000."""
+    stamp = time.gmtime(started)
+    return (
+        f"{stamp.tm_mday:02d}/{_MONTHS[stamp.tm_mon - 1]}/{stamp.tm_year}:"
+        f"{stamp.tm_hour:02d}:{stamp.tm_min:02d}:{stamp.tm_sec:02d} +0000"
+    )
+
+
 def media_type_matches(content_type: str, patterns: list[str]) -> bool:
     """Whether a Content-Type (or Accept) value is one of `patterns` (`image/*`, `*/*`)."""
     if not patterns or not content_type:
@@ -178,18 +187,14 @@ class Call:
         """`requestContext` of the proxy event; also `$context` for templates."""
         request = self.request
         started = self.started
-        stamp = time.gmtime(started)
-        request_time = (
-            f"{stamp.tm_mday:02d}/{_MONTHS[stamp.tm_mon - 1]}/{stamp.tm_year}:"
-            f"{stamp.tm_hour:02d}:{stamp.tm_min:02d}:{stamp.tm_sec:02d} +0000"
-        )
+        request_time_text = request_time(started)
         domain = self.domain_name
         context: dict[str, Any] = {
             "resourceId": self.resource["id"],
             "resourcePath": self.resource["path"],
             "httpMethod": request.method,
             "extendedRequestId": self.apigw_id,
-            "requestTime": request_time,
+            "requestTime": request_time_text,
             "path": f"/{self.stage_name}{self.path}",
             "accountId": self.deployed.account,
             "protocol": "HTTP/1.1",
