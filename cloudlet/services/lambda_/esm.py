@@ -203,6 +203,9 @@ async def _create_stream_mapping(
     settings = streams.settings(request, {}, _filters(request.get("FilterCriteria")))
     fn, _, function_arn = _function(ctx, backend, request["FunctionName"])
     description = await _check_stream(backend, source)
+    shard = description["Shards"][0]["ShardId"]
+    # LATEST is where the stream ends now, not when the poller first looks
+    latest = await start_position(backend, source, shard, "LATEST")
     store = _store(backend)
     uuid = str(uuids.uuid4())
     _check_unique(store, function_arn, fn.name, source, uuid)
@@ -229,12 +232,10 @@ async def _create_stream_mapping(
             f"arn:aws:lambda:{ctx.region}:{ctx.account_id}:event-source-mapping:{uuid}"
         ),
     }
-    store.put(ctx.account_id, ctx.region, config, enabled)
-    if position == "LATEST":
-        # LATEST is where the stream ends now, not when the poller first looks
-        shard = description["Shards"][0]["ShardId"]
-        after = await start_position(backend, source, shard, "LATEST")
-        store.set_checkpoint(uuid, shard, after)
+    with backend.store.db.transaction():
+        store.put(ctx.account_id, ctx.region, config, enabled)
+        if position == "LATEST":
+            store.set_checkpoint(uuid, shard, latest)
     return config
 
 
