@@ -416,3 +416,29 @@ def test_legacy_parameters(ddb: Any, main_table: Any) -> None:
     assert message.startswith(
         "Can not use both expression and non-expression parameters in the same request"
     )
+
+
+def test_gsi_projection_limits_what_queries_see(ddb: Any, dyn: Any) -> None:
+    name = create_table(
+        ddb,
+        defs={"g": "S"},
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "byG",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["shown"]},
+            }
+        ],
+    )
+    table = dyn.Table(name)
+    table.put_item(Item={"pk": "a", "sk": "1", "g": "x", "shown": 1, "hidden": 2})
+    table.put_item(Item={"pk": "b", "sk": "1", "shown": 1})  # no g: not in the index
+    out = table.query(IndexName="byG", KeyConditionExpression=Key("g").eq("x"))
+    assert out["Items"] == [{"pk": "a", "sk": "1", "g": "x", "shown": 1}]
+    hidden = table.query(
+        IndexName="byG",
+        KeyConditionExpression=Key("g").eq("x"),
+        FilterExpression=Attr("hidden").eq(2),
+    )
+    assert hidden["Count"] == 0 and hidden["ScannedCount"] == 1
+    assert table.scan(IndexName="byG")["Count"] == 1

@@ -68,19 +68,25 @@ def _select(request: dict[str, Any], table: Table, index: Index | None) -> str:
     return select
 
 
+def _index_view(table: Table, index: Index) -> set[str] | None:
+    """The attributes an index projects (None: all of them)."""
+    if index.projection == "ALL":
+        return None
+    keep = set(table.key_names())
+    keep.add(index.hash.name)
+    if index.range is not None:
+        keep.add(index.range.name)
+    keep.update(index.non_key)
+    return keep
+
+
 def _projector(table: Table, index: Index | None, select: str, compiled: Compiled) -> Any:
-    """item -> the attributes returned, per the index projection and the request."""
-    keep: set[str] | None = None
-    if (
-        index is not None
-        and index.projection != "ALL"
-        and (index.kind == "GSI" or select != "ALL_ATTRIBUTES")
-    ):
-        keep = set(table.key_names())
-        keep.add(index.hash.name)
-        if index.range is not None:
-            keep.add(index.range.name)
-        keep.update(index.non_key)
+    """item -> the attributes returned, per the index projection and the request. (A
+    GSI holds only its projection; an LSI fetches other attributes from the table when
+    ALL_ATTRIBUTES is asked for.)"""
+    keep = None
+    if index is not None and (index.kind == "GSI" or select != "ALL_ATTRIBUTES"):
+        keep = _index_view(table, index)
     projection = compiled.projection
 
     def project(item: Item) -> Item:
@@ -192,6 +198,8 @@ def _run(
             raise validation("The provided starting key does not match the range key predicate")
     project = _projector(table, index, select, compiled)
     check = compiled.filter
+    # A GSI's filter sees only what the index holds.
+    view = _index_view(table, index) if index is not None and index.kind == "GSI" else None
     items: list[Item] = []
     scanned = 0
     read = 0
@@ -212,6 +220,8 @@ def _run(
                 continue
             scanned += 1
             read += row[-2]
+            if view is not None:
+                item = {k: v for k, v in item.items() if k in view}
             last = item
             if check is None or check.evaluate(item):
                 items.append(item)

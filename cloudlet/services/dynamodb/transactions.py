@@ -83,7 +83,12 @@ def _parse(ctx: RequestContext, store: DynamoStore, entries: list[dict[str, Any]
 
 
 def _digest(request: dict[str, Any]) -> str:
-    body = {k: v for k, v in request.items() if k not in ("ClientRequestToken",)}
+    # ReturnConsumedCapacity may differ between retries (AWS answers them with read units).
+    body = {
+        k: v
+        for k, v in request.items()
+        if k not in ("ClientRequestToken", "ReturnConsumedCapacity")
+    }
     return hashlib.sha256(marshal.dumps(_canonical(body))).hexdigest()
 
 
