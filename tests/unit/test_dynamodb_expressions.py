@@ -933,7 +933,37 @@ def test_key_condition_matches_items() -> None:
             "Invalid operator used in KeyConditionExpression: contains",
         ),
         ("pk.x = :s", "sk", "KeyConditionExpressions cannot have conditions on nested attributes"),
-        ("pk = sk", "sk", "Query key condition not supported"),
+        (
+            "pk = sk",
+            "sk",
+            "Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition",
+        ),
+        (
+            ":s = :t",
+            "sk",
+            "Invalid condition in KeyConditionExpression: No key attribute specified",
+        ),
+        (
+            "pk = :s AND :s BETWEEN sk AND :t",
+            "sk",
+            "Invalid condition in KeyConditionExpression: BETWEEN operator must have the key attribute as its first operand",
+        ),
+        (
+            "pk = :s AND begins_with(:s, sk)",
+            "sk",
+            "Invalid condition in KeyConditionExpression: begins_with operator must have the key attribute as its first operand",
+        ),
+        (
+            "pk = :s AND size(sk) > :one",
+            "sk",
+            "KeyConditionExpressions cannot contain nested operations",
+        ),
+        # The first problem written is the one reported.
+        (
+            "pk = :s AND pk = :t AND sk <> :s",
+            "sk",
+            "KeyConditionExpressions must only contain one condition per key",
+        ),
         (
             "pk = :s AND begins_with(sk, :one)",
             "sk",

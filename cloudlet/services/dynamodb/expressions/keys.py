@@ -35,10 +35,11 @@ class KeyCondition:
         return self.condition.evaluate(item)
 
 
-def _leaves(node: Node, out: list[Node]) -> None:
+def _walk(node: Node, found: dict[str, RangeCondition]) -> None:
+    """Check the key conditions in the order written, as AWS reports the first problem."""
     if node.kind == "and":
         for arg in node.args:
-            _leaves(arg, out)
+            _walk(arg, found)
         return
     if node.kind in ("or", "not"):
         raise validation(f"Invalid operator used in KeyConditionExpression: {node.kind.upper()}")
@@ -48,7 +49,10 @@ def _leaves(node: Node, out: list[Node]) -> None:
         raise validation("Invalid operator used in KeyConditionExpression: <>")
     if node.kind == "function" and node.name != "begins_with":
         raise validation(f"Invalid operator used in KeyConditionExpression: {node.name}")
-    out.append(node)
+    name, spec = _leaf(node)
+    if name in found:
+        raise validation("KeyConditionExpressions must only contain one condition per key")
+    found[name] = spec
 
 
 class KeyConditionDraft:
@@ -71,14 +75,8 @@ def parse_key_condition(text: str, hash_key: str, range_key: str | None, ctx: An
 
 
 def _bind(root: Node, hash_key: str, range_key: str | None) -> KeyCondition:
-    leaves: list[Node] = []
-    _leaves(root, leaves)
     found: dict[str, RangeCondition] = {}
-    for leaf in leaves:
-        name, spec = _leaf(leaf)
-        if name in found:
-            raise validation("KeyConditionExpressions must only contain one condition per key")
-        found[name] = spec
+    _walk(root, found)
     if hash_key not in found:
         raise validation(f"Query condition missed key schema element: {hash_key}")
     for name in found:
@@ -94,29 +92,32 @@ def _bind(root: Node, hash_key: str, range_key: str | None) -> KeyCondition:
 
 
 def _leaf(node: Node) -> tuple[str, RangeCondition]:
+    """The key a single condition constrains, and how."""
     args = node.args
-    paths = [a for a in args if a.path is not None]
-    if not paths or any(a.const is None and a.path is None for a in args):
-        raise validation("Query key condition not supported")
-    key = paths[0].path
-    assert key is not None
+    if any(a.kind == "size" for a in args):
+        raise validation("KeyConditionExpressions cannot contain nested operations")
+    what = "BETWEEN" if node.kind == "between" else node.name
+    if node.kind in ("between", "function") and args[0].path is None:
+        raise validation(
+            f"Invalid condition in KeyConditionExpression: {what} operator must have the key "
+            "attribute as its first operand"
+        )
+    paths = [a.path for a in args if a.path is not None]
+    if len(paths) > 1:
+        raise validation(
+            "Invalid condition in KeyConditionExpression: Multiple attribute names used in one "
+            "condition"
+        )
+    if not paths:
+        raise validation("Invalid condition in KeyConditionExpression: No key attribute specified")
+    key = paths[0]
     if len(key) > 1:
         raise validation("KeyConditionExpressions cannot have conditions on nested attributes")
     name = str(key[0])
+    consts = [a.const for a in args if a.const is not None]
     if node.kind == "compare":
-        left, right = args
-        if left.path is not None and right.const is not None:
-            return name, (node.op, right.const)
-        if right.path is not None and left.const is not None:
-            return name, (_FLIP[node.op], left.const)
-        raise validation("Query key condition not supported")
+        op = node.op if args[0].path is not None else _FLIP[node.op]
+        return name, (op, consts[0])
     if node.kind == "between":
-        value, low, high = args
-        if value.path is None or low.const is None or high.const is None:
-            raise validation("Query key condition not supported")
-        return name, ("BETWEEN", low.const, high.const)
-    # begins_with(key, :prefix)
-    target, prefix = args
-    if target.path is None or prefix.const is None:
-        raise validation("Query key condition not supported")
-    return name, ("begins_with", prefix.const)
+        return name, ("BETWEEN", consts[0], consts[1])
+    return name, ("begins_with", consts[0])
