@@ -293,7 +293,10 @@ def test_local_secondary_index(ddb: Any, dyn: Any) -> None:
     table = dyn.Table(name)
     for sk, score in (("a", 30), ("b", 10), ("c", 20)):
         table.put_item(Item={"pk": "p", "sk": sk, "score": score, "extra": "x"})
-    table.put_item(Item={"pk": "p", "sk": "no-score"})  # sparse: not in the index
+    out = table.put_item(Item={"pk": "p", "sk": "no-score"}, ReturnItemCollectionMetrics="SIZE")
+    # sparse: not in the index; a table with LSIs reports its item collections
+    assert out["ItemCollectionMetrics"]["ItemCollectionKey"] == {"pk": "p"}
+    assert len(out["ItemCollectionMetrics"]["SizeEstimateRangeGB"]) == 2
     out = table.query(
         IndexName="byScore", KeyConditionExpression=Key("pk").eq("p") & Key("score").gte(20)
     )

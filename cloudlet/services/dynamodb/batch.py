@@ -19,6 +19,7 @@ from cloudlet.services.dynamodb.schema import (
     capacity,
     check_item,
     check_key,
+    collection_metrics,
     index_write_units,
     read_units,
     write_units,
@@ -120,9 +121,13 @@ def batch_write_item(
             seen.add(key)
             plan.append(entry)
     used: dict[str, tuple[Table, float, dict[str, float]]] = {}
+    metrics: dict[str, list[dict[str, Any]]] = {}
     with store.db.transaction():
         for table, key, new, size in plan:
             old = store.get(table, key)
+            metric = collection_metrics(request, table, new or old)
+            if metric is not None:
+                metrics.setdefault(table.name, []).append(metric)
             if new is not None:
                 writes.put(store, table, key, new, size, old)
                 written = max(size, item_size(old)) if old is not None else size
@@ -144,5 +149,5 @@ def batch_write_item(
     if consumed:
         out["ConsumedCapacity"] = consumed
     if request.get("ReturnItemCollectionMetrics") == "SIZE":
-        out["ItemCollectionMetrics"] = {}
+        out["ItemCollectionMetrics"] = metrics
     return out

@@ -19,6 +19,7 @@ from cloudlet.services.dynamodb.schema import (
     capacity,
     check_item,
     check_key,
+    collection_metrics,
     conditional_failed,
     index_write_units,
     read_units,
@@ -42,6 +43,9 @@ def _with_capacity(
     )
     if consumed is not None:
         out["ConsumedCapacity"] = consumed
+    metrics = collection_metrics(request, table, old or new)
+    if metrics is not None:
+        out["ItemCollectionMetrics"] = metrics
     return out
 
 

@@ -29,6 +29,7 @@ from cloudlet.services.dynamodb.schema import (
     capacity,
     check_item,
     check_key,
+    collection_metrics,
     read_units,
     to_wire,
     write_units,
@@ -186,9 +187,13 @@ def _transact_write(
             f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
         ).with_fields(CancellationReasons=reasons)
     used: dict[str, tuple[Table, float]] = {}
+    metrics: dict[str, list[dict[str, Any]]] = {}
     with store.db.transaction():
         for action, old, new, size in results:
             table = action.table
+            metric = collection_metrics(request, table, new or old)
+            if metric is not None and action.kind != "ConditionCheck":
+                metrics.setdefault(table.name, []).append(metric)
             if action.kind in ("Put", "Update"):
                 assert new is not None
                 writes.put(store, table, action.key, new, size, old)
@@ -209,7 +214,7 @@ def _transact_write(
         if consumed:
             out["ConsumedCapacity"] = consumed
         if request.get("ReturnItemCollectionMetrics") == "SIZE":
-            out["ItemCollectionMetrics"] = {}
+            out["ItemCollectionMetrics"] = metrics
     return out
 
 
