@@ -140,6 +140,11 @@ class ApiGatewayService(Service):
     async def execute_api(self, request: ApiRequest) -> Response | None:
         return await self.runtime.handle(request)
 
+    async def stop(self) -> None:
+        if self._runtime is not None:
+            await self._runtime.access_log.flush()  # lines of the last calls
+        await super().stop()
+
     def reset(self) -> None:
         self.store.load()
         if self._runtime is not None:

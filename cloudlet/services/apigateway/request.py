@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 from urllib.parse import parse_qsl
 
 from cloudlet.gateway.execute_api import ApiRequest
@@ -18,6 +18,32 @@ from cloudlet.services.apigateway.models import Schemas
 from cloudlet.services.apigateway.routes import RouteTable
 
 Doc = dict[str, Any]
+T = TypeVar("T")
+
+
+class lazy(Generic[T]):
+    """functools.cached_property without its per-access lock (Python 3.11 takes one):
+    computed on first access, then a plain instance attribute."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> lazy[T]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> T | lazy[T]:
+        if obj is None:
+            return self
+        value = self.compute(obj)
+        obj.__dict__[self.name] = value
+        return value
+
+
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -103,7 +129,7 @@ class Call:
     def stage_variables(self) -> dict[str, str]:
         return self.deployed.variables
 
-    @cached_property
+    @lazy
     def header_list(self) -> list[tuple[str, str]]:
         """The request's headers with those API Gateway adds: X-Forwarded-For (the
         caller's address appended), X-Forwarded-Port, X-Forwarded-Proto and
@@ -129,12 +155,12 @@ class Call:
             items.append(("X-Amzn-Trace-Id", trace))
         return items
 
-    @cached_property
+    @lazy
     def headers(self) -> dict[str, str]:
         """Header names as sent; a repeated header keeps its last value (as AWS)."""
         return {name: value for name, value in self.header_list}
 
-    @cached_property
+    @lazy
     def multi_headers(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for name, value in self.header_list:
@@ -145,22 +171,22 @@ class Call:
         lower = name.lower()
         return [value for key, value in self.header_list if key.lower() == lower]
 
-    @cached_property
+    @lazy
     def _pairs(self) -> list[tuple[str, str]]:
         return parse_qsl(self.request.query_string, keep_blank_values=True)
 
-    @cached_property
+    @lazy
     def query(self) -> dict[str, str]:
         return dict(self._pairs)
 
-    @cached_property
+    @lazy
     def multi_query(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for name, value in self._pairs:
             out.setdefault(name, []).append(value)
         return out
 
-    @cached_property
+    @lazy
     def binary(self) -> bool:
         return media_type_matches(
             self.request.headers.get("content-type", ""), self.deployed.binary_types
