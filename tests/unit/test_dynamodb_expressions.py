@@ -1250,3 +1250,28 @@ def test_key_condition_parsed_before_the_schema_is_known() -> None:
     with pytest.raises(ServiceError) as caught:
         draft.bind("id", None)
     assert caught.value.message == "Query condition missed key schema element: id"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # Undefined names are reported before undefined values, wherever written.
+        (
+            "SET a = :missing, #x = :v",
+            "An expression attribute name used in the document path is not defined; attribute name: #x",
+        ),
+        ("SET status = foo(a)", "Attribute name is a reserved keyword; reserved keyword: status"),
+        (
+            "SET a = foo(b) SET c = :v",
+            "Invalid function name; function: foo",
+        ),
+        (
+            "SET a = :v ADD a :v",
+            "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a], path two: [a]",
+        ),
+    ],
+)
+def test_update_error_order(text: str, message: str) -> None:
+    with pytest.raises(ServiceError) as caught:
+        Expressions(None, {":v": S("x")}).update(text)
+    assert caught.value.message == "Invalid UpdateExpression: " + message

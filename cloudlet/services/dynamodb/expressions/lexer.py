@@ -34,11 +34,12 @@ MAX_LIST_INDEX = 2**31 - 1
 
 T = TypeVar("T")
 
-# The order in which AWS reports the non-syntax errors of one expression. Errors of a
-# single clause (a comparison, a function, an update action) are "local": the first
-# clause, in the order written, that has one is reported, with the most important of
-# its own errors; `condition` stands for that report among the expression-wide ones.
-_GLOBAL = (
+# The order in which AWS reports the non-syntax errors of a condition, key condition
+# or projection. Errors of a single clause (a comparison, a function) are "local": the
+# first clause, in the order written, that has one is reported, with the most
+# important of its own errors; `condition` stands for that report among the
+# expression-wide ones. Update expressions rank all their errors by kind.
+CONDITION_ORDER = (
     "index",
     "section",
     "parens",
@@ -49,7 +50,22 @@ _GLOBAL = (
     "nesting",
     "overlap",
 )
-_LOCAL = ("undefined", "operands", "distinct", "types")
+CONDITION_LOCAL = ("undefined", "operands", "distinct", "types")
+UPDATE_ORDER = (
+    "index",
+    "reserved",
+    "function_name",
+    "section",
+    "parens",
+    "misused",
+    "undefined_name",
+    "undefined_value",
+    "overlap",
+    "operands",
+    "distinct",
+    "types",
+    "nesting",
+)
 
 
 @dataclass(slots=True)
@@ -172,15 +188,20 @@ class Parser:
 
     # -- errors found while parsing ------------------------------------------------------
 
+    order: tuple[str, ...] = CONDITION_ORDER
+    local: tuple[str, ...] = CONDITION_LOCAL
+
     def note(self, category: str, message: str) -> None:
-        (self.pending if category in _LOCAL else self.errors).setdefault(category, message)
+        if category.startswith("undefined_") and "undefined_name" not in self.order:
+            category = "undefined"  # conditions rank undefined names and values alike
+        (self.pending if category in self.local else self.errors).setdefault(category, message)
 
     def settle(self) -> None:
         """A clause is complete: its most important local error (if it is the first
         clause with one) becomes the expression's `condition` error."""
         if self.pending:
             if "condition" not in self.errors:
-                first = next(c for c in _LOCAL if c in self.pending)
+                first = next(c for c in self.local if c in self.pending)
                 self.errors["condition"] = self.pending[first]
             self.pending = {}
 
@@ -189,7 +210,7 @@ class Parser:
         if self.tokens[self.pos].kind != "eof":
             raise self.syntax_error()
         self.settle()
-        for category in _GLOBAL:
+        for category in self.order:
             message = self.errors.get(category)
             if message is not None:
                 raise validation(f"Invalid {self.kind}: {message}")
@@ -236,7 +257,7 @@ class Parser:
             name = self.ctx.names.get(token.text)
             if name is None:
                 self.note(
-                    "undefined",
+                    "undefined_name",
                     "An expression attribute name used in the document path is not defined; "
                     f"attribute name: {token.text}",
                 )
@@ -258,7 +279,7 @@ class Parser:
         value = self.ctx.values.get(token.text)
         if value is None:
             self.note(
-                "undefined",
+                "undefined_value",
                 "An expression attribute value used in expression is not defined; "
                 f"attribute value: {token.text}",
             )

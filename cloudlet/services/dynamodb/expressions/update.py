@@ -14,7 +14,12 @@ from typing import Any
 
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.dynamodb.expressions.condition import CONDITION_FUNCTIONS, UPDATE_FUNCTIONS
-from cloudlet.services.dynamodb.expressions.lexer import Parser, type_word, validation
+from cloudlet.services.dynamodb.expressions.lexer import (
+    UPDATE_ORDER,
+    Parser,
+    type_word,
+    validation,
+)
 from cloudlet.services.dynamodb.expressions.paths import (
     Item,
     Path,
@@ -228,6 +233,9 @@ def _plain(number: Decimal) -> str:
 
 
 class UpdateParser(Parser):
+    order = UPDATE_ORDER
+    local = ()
+
     def parse(self) -> Update:
         return self.guarded(self._parse)
 
