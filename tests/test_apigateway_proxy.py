@@ -202,6 +202,10 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def responses(endpoint: str) -> Builder:
     api = Builder(endpoint, "responses")
+    api.apigw.update_rest_api(
+        restApiId=api.api_id,
+        patchOperations=[{"op": "add", "path": "/binaryMediaTypes/image~1*"}],
+    )
     fn = api.function(RESPONSES, Timeout=10)
     api.proxy("/r/{proxy+}", fn)
     api.deploy("v1")
@@ -218,9 +222,12 @@ def test_framing_headers_are_dropped_or_remapped(responses: Builder) -> None:
 
 
 def test_response_forms(responses: Builder) -> None:
-    binary = call(responses.url("v1", "/r/binary"))
+    binary = call(responses.url("v1", "/r/binary"), headers={"Accept": "image/png"})
     assert (binary.status, binary.body) == (201, bytes([0, 255, 1]))
     assert binary.header("content-type") == "image/png"
+    # Without an Accept among the binary media types the client gets the base64 text.
+    text = call(responses.url("v1", "/r/binary"), headers={"Accept": "application/json"})
+    assert text.body == base64.b64encode(bytes([0, 255, 1]))
     text_status = call(responses.url("v1", "/r/status-text"))
     assert (text_status.status, text_status.body) == (404, b"nope")
     empty = call(responses.url("v1", "/r/no-body"))

@@ -35,7 +35,12 @@ from cloudlet.services.apigateway.failures import (
 )
 from cloudlet.services.apigateway.methods import DEFAULT_TIMEOUT_MS
 from cloudlet.services.apigateway.models import Schemas
-from cloudlet.services.apigateway.request import Call, Deployed, substitute_stage_variables
+from cloudlet.services.apigateway.request import (
+    Call,
+    Deployed,
+    media_type_matches,
+    substitute_stage_variables,
+)
 from cloudlet.services.apigateway.routes import RouteTable
 from cloudlet.services.apigateway.store import ApiGatewayStore, Doc
 
@@ -332,6 +337,13 @@ class Runtime:
             raise internal_error() from None
         return result.get("Payload") or b"", result.get("FunctionError")
 
+    @staticmethod
+    def _binary_answer(call: Call) -> bool:
+        """Whether a binary (base64) answer is sent as bytes: the request's first Accept
+        type must be one of the API's binaryMediaTypes."""
+        accept = call.request.headers.get("accept", "").split(",", 1)[0]
+        return media_type_matches(accept, call.deployed.binary_types)
+
     async def _lambda_proxy(self, call: Call, integration: Doc) -> Response:
         payload, error = await self.invoke(
             call,
@@ -342,7 +354,7 @@ class Runtime:
         if error is not None:
             raise bad_gateway()
         try:
-            return proxy.response(payload)
+            return proxy.response(payload, self._binary_answer(call))
         except proxy.Malformed as why:
             log.info("API %s: malformed Lambda proxy response (%s)", call.request.api_id, why)
             raise bad_gateway() from None

@@ -50,8 +50,10 @@ def event(call: Call) -> bytes:
     return orjson.dumps(payload)
 
 
-def response(payload: bytes) -> tuple[int, Headers, bytes]:
-    """(status, headers, body) from the function's result; raises Malformed."""
+def response(payload: bytes, binary: bool = True) -> tuple[int, Headers, bytes]:
+    """(status, headers, body) from the function's result; raises Malformed. A body with
+    `isBase64Encoded` is decoded only when `binary` (the request's Accept is one of the
+    API's binaryMediaTypes); otherwise the client gets the base64 text, as on AWS."""
     try:
         value: Any = orjson.loads(payload)
     except orjson.JSONDecodeError:
@@ -82,7 +84,7 @@ def response(payload: bytes) -> tuple[int, Headers, bytes]:
         data = b""
     elif not isinstance(body, str):
         raise Malformed("body")
-    elif value.get("isBase64Encoded") is True:
+    elif value.get("isBase64Encoded") is True and binary:
         try:
             data = base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
