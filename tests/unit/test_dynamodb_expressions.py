@@ -619,7 +619,7 @@ def test_update_reports_paths_and_touched_attributes() -> None:
         (
             "SET x = :s + :one",
             BASE,
-            "An operand in the update expression has an incorrect data type",
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: +, operand type: S",
         ),
         (
             "SET x = list_append(s, :l)",
@@ -707,6 +707,18 @@ def test_update_runtime_errors(text: str, item: dict[str, Any], message: str) ->
             "Invalid UpdateExpression: The expression has redundant parentheses;",
         ),
         ("SET a = (b - :v", 'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: ":v"'),
+        (
+            "SET a = :v + :one",
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: +, operand type: S",
+        ),
+        (
+            "SET a = b - :l",
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: -, operand type: L",
+        ),
+        (
+            "SET a = list_append(b, :v)",
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: list_append, operand type: S",
+        ),
         (
             "SET a = :v SET b = :v",
             'Invalid UpdateExpression: The "SET" section can only be used once in an update expression;',

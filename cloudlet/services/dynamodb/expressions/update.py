@@ -241,6 +241,7 @@ class UpdateParser(Parser):
 
     def _parse(self) -> Update:
         self.wrapped: set[int] = set()  # ids of values written in parentheses
+        self.constants: dict[int, Value] = {}  # id of a value's reader -> the value
         actions: list[Action] = []
         seen: set[str] = set()
         while True:
@@ -297,8 +298,20 @@ class UpdateParser(Parser):
             op = self.take().text
             self.operator()
             right = self.operand()
+            self.constant_types(op, "N", [left, right])
             return _arithmetic(op, left, right)
         return left
+
+    def constant_types(self, op: str, wanted: str, operands: list[Read]) -> None:
+        """A value written in the expression must already have the type `op` takes."""
+        for operand in operands:
+            const = self.constants.get(id(operand))
+            if const is not None and wanted not in const:
+                self.note(
+                    "types",
+                    "Incorrect operand type for operator or function; "
+                    f"operator or function: {op}, operand type: {next(iter(const))}",
+                )
 
     def operand(self) -> Read:
         token = self.peek()
@@ -313,7 +326,9 @@ class UpdateParser(Parser):
             return inner
         if token.kind == "value":
             const = self.value()
-            return lambda item: const
+            read: Read = lambda item: const  # noqa: E731
+            self.constants[id(read)] = const
+            return read
         if token.kind == "name" and self.peek(1).kind == "op" and self.peek(1).text == "(":
             return self.function()
         if self.at_path():
@@ -357,6 +372,7 @@ class UpdateParser(Parser):
                 )
                 return _fail
             return _if_not_exists(getter(first_path), args[1])
+        self.constant_types(name, "L", args)
         return _list_append(args[0], args[1])
 
 
