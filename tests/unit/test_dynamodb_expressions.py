@@ -1116,6 +1116,10 @@ def test_legacy_filter_key_conditions_and_projection() -> None:
             {"sk": {"ComparisonOperator": "EQ", "AttributeValueList": [S("p")]}}, "pk", "sk"
         )
     assert caught.value.message == "Query condition missed key schema element: pk"
+    eq = {"ComparisonOperator": "EQ", "AttributeValueList": [S("p")]}
+    with pytest.raises(ServiceError) as caught:
+        legacy.key_conditions({"pk": eq, "sk": eq, "x": eq}, "pk", "sk")
+    assert caught.value.message == "Conditions can be of length 1 or 2 only"
     assert legacy.attributes_to_get(["s", "absent", "n"]).apply(ITEM) == {
         "s": S("abc"),
         "n": N("5"),

@@ -242,6 +242,8 @@ def filter(entries: Mapping[str, Any], conditional_operator: Any = None) -> Cond
 def key_conditions(
     entries: Mapping[str, Any], hash_key: str, range_key: str | None
 ) -> KeyCondition:
+    if not 1 <= len(entries) <= 2:
+        raise validation("Conditions can be of length 1 or 2 only")
     specs: dict[str, tuple[str, list[Value]]] = {}
     nodes: list[Node] = []
     for name, spec in entries.items():
