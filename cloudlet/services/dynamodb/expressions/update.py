@@ -12,7 +12,6 @@ from collections.abc import Callable
 from decimal import Context, Decimal
 from typing import Any
 
-from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.dynamodb.expressions.condition import CONDITION_FUNCTIONS, UPDATE_FUNCTIONS
 from cloudlet.services.dynamodb.expressions.lexer import (
     UPDATE_ORDER,
@@ -426,4 +425,4 @@ def parse_update(text: str, ctx: Any) -> Update:
     return UpdateParser(text, "UpdateExpression", ctx).parse()
 
 
-__all__ = ["Action", "ServiceError", "Update", "parse_update"]
+__all__ = ["Action", "Update", "parse_update"]
