@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 from conftest import CREDENTIALS, REGION, make_client
 from lambda_support import unique, zipped
 
+from cloudlet.services.lambda_.esm_stream_records import partition
 from cloudlet.testing import CloudletServer
 
 ROLE = "arn:aws:iam::000000000000:role/r"
@@ -266,6 +267,31 @@ def test_parallelization_keeps_each_partition_key_in_order(env: Env, recorder: s
         ]
         assert seen == sorted(seen) == list(range(key, 60, 6))
     assert all(len(i["records"]) <= 5 for i in invocations)
+
+
+def test_a_failing_key_holds_up_only_its_own_lane(env: Env, recorder: str) -> None:
+    def lane(key: str) -> int:
+        event = {"dynamodb": {"Keys": {"pk": {"S": key}}}}
+        return partition(event, "pk", 2)
+
+    healthy = next(k for k in (f"h{n}" for n in range(100)) if lane(k) != lane("bad"))
+    table, stream = env.table("NEW_IMAGE")
+    fn = env.function(recorder)
+    uuid = env.mapping(fn, stream, ParallelizationFactor=2)["UUID"]  # retries: unlimited
+    env.put(table, "bad", 0, "poison")
+    for n in range(1, 6):
+        env.put(table, healthy, n)
+    found = env.collect(
+        recorder,
+        lambda found: (
+            sum(n for i in found for n in ns(i) if n) == 15
+            and sum(ns(i) == [0] for i in found) >= 3
+        ),
+        "the other lane's records while the poison record is retried",
+    )
+    assert [n for i in found for n in ns(i) if n] == [1, 2, 3, 4, 5]
+    env.lam.update_event_source_mapping(UUID=uuid, Enabled=False)
+    env.wait_state(uuid, "Disabled")
 
 
 def test_starting_position_latest_and_trim_horizon(env: Env, recorder: str) -> None:

@@ -4,12 +4,14 @@ its checkpoint, invokes the function with batches and moves the checkpoint on.
 As Lambda does (AWS: "Using Lambda with DynamoDB", "Retain discarded records for a
 DynamoDB event source", "Configuring partial batch response with DynamoDB and Lambda"):
 
-- records are read with GetRecords (cloudlet polls every POLL seconds while the shard
-  is quiet; AWS 4 times a second), gathered up to BatchSize or until the batching
-  window has passed since the first, and the function is invoked synchronously;
-- ParallelizationFactor N splits what was read into N lanes by partition key, processed
-  concurrently, so records of one key stay in order; the checkpoint moves once every
-  lane has finished (a restart resumes there: records are delivered at least once);
+- a reader task reads the shard with GetRecords (every POLL seconds while it is quiet;
+  AWS 4 times a second), ahead of processing, and deals the records to
+  ParallelizationFactor lanes by partition key, so records of one key stay in order;
+- each lane invokes synchronously with batches of up to BatchSize records (waiting up
+  to the batching window from its first waiting record for a full one), one after the
+  other; the lanes run concurrently, so a batch being retried holds up only its lane;
+- the checkpoint is kept just before the oldest record not yet settled, so a restart
+  resumes there (records are delivered at least once);
 - a function error retries the batch (MaximumRetryAttempts, -1: until the record
   expires); BisectBatchOnFunctionError splits a failed batch in two and processes each
   half in order, which does not use up retries; records older than
@@ -27,6 +29,7 @@ import contextlib
 import logging
 import time
 import uuid as uuids
+from collections import deque
 from typing import Any
 
 import orjson
@@ -53,14 +56,14 @@ log = logging.getLogger("cloudlet.lambda")
 POLL = 0.1  # seconds between reads of a quiet shard
 CLOSED_POLL = 2.0  # a closed shard read to its end, or a problem
 READ_LIMIT = 1000  # GetRecords' most records a call
-MOST_RECORDS = 10_000  # read at most this many records a round
+MOST_RECORDS = 10_000  # records read ahead of the checkpoint, at most
 PAYLOAD_LIMIT = 6 * 1024 * 1024 - 64 * 1024  # a synchronous invocation's payload, with room
-RETRY_DELAY = (0.1, 2.0)
-RETENTION_SECONDS = 24 * 3600  # first and longest pause between retries of a failed batch
+RETRY_DELAY = (0.1, 2.0)  # first and longest pause between retries of a failed batch
+RETENTION_SECONDS = 24 * 3600
 
 
 class _Stopped(Exception):
-    """The mapping is closing: leave the round without moving the checkpoint."""
+    """The mapping is closing: leave the batch without moving the checkpoint."""
 
 
 class StreamRunner:
@@ -76,6 +79,13 @@ class StreamRunner:
         self._problem = ""
         self._result = ""
         self._shard: tuple[str, str] | None = None  # shard id, partition key name
+        self._read_after: int | None = None  # the position read up to
+        self._saved: int | None = None  # the checkpoint as stored
+        self._unfinished: dict[int, None] = {}  # records read, not settled, in order
+        self._queues: list[deque[tuple[int, float, dict[str, Any]]]] = []
+        self._wakes: list[asyncio.Event] = []
+        self._lane_tasks: list[asyncio.Task[None]] = []
+        self._space = asyncio.Event()  # a lane settled a batch
         self.configure(config)
         task = asyncio.get_running_loop().create_task(self._run())
         self.lanes.add(task)
@@ -107,6 +117,8 @@ class StreamRunner:
     def close(self) -> None:
         self.closing = True
         self._closed.set()
+        for wake in self._wakes:
+            wake.set()  # idle lanes end now, busy ones after their batch
 
     @property
     def done(self) -> bool:
@@ -140,11 +152,10 @@ class StreamRunner:
             self.store.set_config(self.uuid, config)
 
     async def _run(self) -> None:
+        """The reader: fills the lanes' queues from the shard, in order."""
         while not self.closing:
             try:
-                result = await self._round()
-            except _Stopped:
-                return
+                result = await self._read_more()
             except ServiceError as error:
                 result = self._report(f"{error.code}: {error.message}")
             except Exception:
@@ -154,6 +165,10 @@ class StreamRunner:
                 self._problem = ""
             elif result == "idle":
                 await self._pause(POLL)
+            elif result == "full":
+                self._space.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._space.wait(), POLL)
             else:
                 await self._pause(CLOSED_POLL)
 
@@ -192,83 +207,115 @@ class StreamRunner:
         records: list[dict[str, Any]] = found.get("Records", [])
         return records, "NextShardIterator" not in found
 
-    async def _gather(self, shard: str, position: int) -> tuple[list[dict[str, Any]], int, bool]:
-        """Records for one round (up to BatchSize per lane, within the batching window),
-        the position after them, and whether the shard is finished."""
-        loop = asyncio.get_running_loop()
-        want = min(self.batch_size * self.factor, MOST_RECORDS)
-        records: list[dict[str, Any]] = []
-        after, deadline = position, None
-        while not self.closing:
-            try:
-                got, finished = await self._read(shard, after, min(READ_LIMIT, want - len(records)))
-            except ServiceError as error:
-                if error.code != "TrimmedDataAccessException" or records:
-                    raise
-                # the checkpoint fell behind the 24-hour retention: go on from the oldest
-                after = await self._start_position(shard, "TRIM_HORIZON")
-                self._report(f"records before the trim horizon were lost ({error.message})")
-                continue
-            if got:
-                records += got
-                after = _counter(got[-1])
-            if len(records) >= want or finished or not records:
-                return records, after, finished and not got
-            if self.window <= 0:
-                if not got:
-                    break
-                continue
-            if deadline is None:
-                deadline = loop.time() + self.window
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            if not got:
-                await self._pause(min(POLL, remaining))
-        return records, after, False
-
-    async def _round(self) -> str:
-        fn = self.backend.store.get(self.function)
-        if fn is None:
+    async def _read_more(self) -> str:
+        """Read what follows into the lanes: "ok", "idle", "full", "closed", "problem"."""
+        if self.backend.store.get(self.function) is None:
             return self._report(f"Function not found: {self.function}")
         shard, key = await self._describe()
-        position = await self._position(shard)
-        records, after, finished = await self._gather(shard, position)
+        if self._read_after is None:
+            self._read_after = self._saved = await self._position(shard)
+        room = min(MOST_RECORDS, max(READ_LIMIT, 2 * self.batch_size * self.factor))
+        room -= len(self._unfinished)
+        if room <= 0:
+            return "full"
+        try:
+            got, finished = await self._read(shard, self._read_after, min(READ_LIMIT, room))
+        except ServiceError as error:
+            if error.code != "TrimmedDataAccessException":
+                raise
+            # the checkpoint fell behind the 24-hour retention: go on from the oldest
+            self._report(f"records before the trim horizon were lost ({error.message})")
+            self._read_after = await self._start_position(shard, "TRIM_HORIZON")
+            self._save()
+            return "ok"
         if self.closing:
-            raise _Stopped
-        if not records:
+            return "closed"
+        if not got:
             return "closed" if finished else "idle"
-        events = [event_record(r, self.source) for r in records]
-        if self.filters:  # records no filter matches are passed over
-            events = [e for e in events if any(f.matches(e) for f in self.filters)]
-        groups: list[list[dict[str, Any]]] = [[] for _ in range(self.factor)]
-        for event in events:
-            groups[partition(event, key, self.factor)].append(event)
-        # every lane finishes (or stops) before the round ends, so a lane that failed
-        # never leaves another running into the next round
-        ends = await asyncio.gather(
-            *(self._lane(shard, group) for group in groups if group), return_exceptions=True
-        )
-        for end in ends:
-            if isinstance(end, BaseException):
-                raise end
-        self.store.set_checkpoint(self.uuid, shard, after)
+        self._layout(shard, key)
+        now = asyncio.get_running_loop().time()
+        for record in got:
+            event = event_record(record, self.source)
+            # records no filter matches are passed over
+            if self.filters and not any(f.matches(event) for f in self.filters):
+                continue
+            counter = _counter(record)
+            self._unfinished[counter] = None
+            lane = partition(event, key, len(self._queues))
+            self._queues[lane].append((counter, now, event))
+            self._wakes[lane].set()
+        self._read_after = _counter(got[-1])
+        self._save()
         return "ok"
+
+    def _save(self) -> None:
+        """Checkpoint before the oldest record not yet settled (or after all read)."""
+        assert self._read_after is not None and self._shard is not None
+        position = next(iter(self._unfinished)) - 1 if self._unfinished else self._read_after
+        if position != self._saved:
+            self.store.set_checkpoint(self.uuid, self._shard[0], position)
+            self._saved = position
+
+    def _layout(self, shard: str, key: str) -> None:
+        """ParallelizationFactor lanes; a new factor takes effect once every record read
+        so far is settled, so that no key's records can overtake each other."""
+        if len(self._queues) == self.factor or (self._queues and self._unfinished):
+            return
+        for task in self._lane_tasks:
+            task.cancel()  # idle: nothing of theirs is unsettled
+        self._queues = [deque() for _ in range(self.factor)]
+        self._wakes = [asyncio.Event() for _ in range(self.factor)]
+        self._lane_tasks = []
+        loop = asyncio.get_running_loop()
+        for index in range(self.factor):
+            task = loop.create_task(self._lane(shard, self._queues[index], self._wakes[index]))
+            self.lanes.add(task)
+            task.add_done_callback(self.lanes.discard)
+            self._lane_tasks.append(task)
 
     # -- invoking -----------------------------------------------------------------------
 
-    async def _lane(self, shard: str, events: list[dict[str, Any]]) -> None:
-        batch: list[dict[str, Any]] = []
-        size = 0
-        for event in events:
-            weight = len(orjson.dumps(event))
-            if batch and (len(batch) >= self.batch_size or size + weight > PAYLOAD_LIMIT):
-                await self._deliver(shard, batch, 0)
-                batch, size = [], 0
-            batch.append(event)
-            size += weight
-        if batch:
-            await self._deliver(shard, batch, 0)
+    async def _lane(
+        self, shard: str, queue: deque[tuple[int, float, dict[str, Any]]], wake: asyncio.Event
+    ) -> None:
+        """One lane: batches of its queue, each processed to the end before the next."""
+        loop = asyncio.get_running_loop()
+        while not self.closing:
+            if not queue:
+                wake.clear()
+                await wake.wait()
+                continue
+            if self.window > 0 and len(queue) < self.batch_size:
+                remaining = queue[0][1] + self.window - loop.time()
+                if remaining > 0:  # wait for a full batch, up to the window
+                    wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), remaining)
+                    continue
+            batch: list[tuple[int, float, dict[str, Any]]] = []
+            size = 0
+            while queue and len(batch) < self.batch_size:
+                weight = len(orjson.dumps(queue[0][2]))
+                if batch and size + weight > PAYLOAD_LIMIT:
+                    break
+                batch.append(queue.popleft())
+                size += weight
+            try:
+                await self._deliver(shard, [event for _, _, event in batch], 0)
+            except _Stopped:
+                return  # unsettled: read again from the checkpoint next time
+            except Exception as error:
+                queue.extendleft(reversed(batch))
+                if isinstance(error, ServiceError):
+                    self._report(f"{error.code}: {error.message}")
+                else:
+                    log.exception("event source mapping %s", self.uuid)
+                await self._pause(CLOSED_POLL)
+                continue
+            for counter, _, _ in batch:
+                del self._unfinished[counter]
+            self._save()
+            self._space.set()
 
     def _expired(self, events: list[dict[str, Any]]) -> int:
         """How many records at the head of `events` are older than MaximumRecordAge."""
