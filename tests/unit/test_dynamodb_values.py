@@ -50,6 +50,9 @@ TINY = "0." + "0" * 129 + "1"
             "1234567890123456789012345678901234567800000",
         ),
         ("-123.456000", "-123.456"),
+        ("0e125", "0"),
+        ("0.000e-127", "0"),
+        ("0042.1200", "42.12"),
     ],
 )
 def test_numbers_are_canonical(text: str, canonical: str) -> None:
@@ -89,7 +92,37 @@ def test_numbers_are_canonical(text: str, canonical: str) -> None:
         ),
         (
             "1e99999999999999999999",
+            "The parameter cannot be converted to a numeric value: 1e99999999999999999999",
+        ),
+        # AWS reads the exponent as a 64-bit integer: past it the text is not a number.
+        (
+            "1e9223372036854775808",
+            "The parameter cannot be converted to a numeric value: 1e9223372036854775808",
+        ),
+        (
+            "1e9223372036854775807",
             "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
+        (
+            "1e99999999999",
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
+        (
+            "1e2147483648",
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
+        (
+            "1e-99999999999",
+            "Number underflow. Attempting to store a number with magnitude smaller than supported range",
+        ),
+        # A zero is checked against the range by the exponent it is written with.
+        (
+            "0e126",
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
+        (
+            "0e-131",
+            "Number underflow. Attempting to store a number with magnitude smaller than supported range",
         ),
     ],
 )
@@ -246,7 +279,7 @@ def test_expression_values_name_the_key() -> None:
         ({"é": {"S": "é"}}, 4),
         ({"n": {"N": "123"}}, 1 + 2 + 1),
         ({"n": {"N": "1234"}}, 1 + 2 + 1),
-        ({"n": {"N": "-0.5"}}, 1 + 1 + 1),
+        ({"n": {"N": "-0.5"}}, 1 + 1 + 1 + 1),  # negative: one byte more
         ({"b": {"B": b"\x00\x01\x02"}}, 4),
         ({"t": {"BOOL": True}, "z": {"NULL": True}}, 4),
         ({"l": {"L": []}}, 4),
@@ -258,3 +291,34 @@ def test_expression_values_name_the_key() -> None:
 def test_item_size(item: dict[str, Any], size: int) -> None:
     assert item_size(item) == size
     assert sum(len(k.encode()) + value_size(v) for k, v in item.items()) == size
+
+
+# Number sizes measured against AWS at the 400 KB boundary (one byte, then a pair of
+# digits per byte with pairs aligned on the decimal point, one more when negative).
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("0", 1),
+        ("1", 2),
+        ("12", 2),
+        ("123", 3),
+        ("1234", 3),
+        ("12345678901234567890123456789012345678", 20),
+        ("0042", 2),
+        ("100", 2),
+        ("1010", 3),
+        ("0.0000001", 2),
+        ("1E125", 2),
+        ("1E-100", 2),
+        ("1.5", 3),
+        ("15", 2),
+        ("1.2", 3),
+        ("1.200", 3),
+        ("1.234", 4),
+        ("3.14159", 5),
+        ("123456", 4),
+        ("-1", 3),
+    ],
+)
+def test_number_size(text: str, size: int) -> None:
+    assert value_size({"N": normalize_number(text)}) == size

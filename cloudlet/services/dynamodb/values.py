@@ -44,6 +44,12 @@ _MAX_ADJUSTED = 125  # 9.99..E+125
 _MIN_ADJUSTED = -130  # 1E-130
 
 _INVALID = "One or more parameter values were invalid: "
+_OVERFLOW = (
+    "Number overflow. Attempting to store a number with magnitude larger than supported range"
+)
+_UNDERFLOW = (
+    "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+)
 _SET_NAMES = {"SS": "string", "NS": "number", "BS": "binary"}
 
 
@@ -63,38 +69,32 @@ def normalize_number(text: str) -> str:
             raise validation("The parameter cannot be converted to a numeric value")
         raise validation(f"The parameter cannot be converted to a numeric value: {text}")
     mantissa, _, power = text.lower().partition("e")
-    if power and abs(int(power)) > 10**17:
-        # Beyond Decimal's default exponent limits: decided by the mantissa alone.
-        if not Decimal(mantissa):
-            return "0"
-        if int(power) > 0:
-            raise validation(
-                "Number overflow. Attempting to store a number with magnitude larger than supported range"
-            )
-        raise validation(
-            "Number underflow. Attempting to store a number with magnitude smaller than supported range"
-        )
+    if power:
+        exponent = int(power)
+        if not -(2**63) <= exponent < 2**63:
+            # AWS reads the exponent as a 64-bit integer.
+            raise validation(f"The parameter cannot be converted to a numeric value: {text}")
+        if abs(exponent) > 10**17:
+            # Beyond Decimal's exponent limits; the exponent alone decides (AWS checks
+            # even a zero against the range by the exponent it is written with).
+            raise validation(_OVERFLOW if exponent > 0 else _UNDERFLOW)
     value = Decimal(text)
+    adjusted = value.adjusted()
+    if adjusted > _MAX_ADJUSTED:
+        raise validation(_OVERFLOW)
+    if adjusted < _MIN_ADJUSTED:
+        raise validation(_UNDERFLOW)
     if not value:
         return "0"
-    sign, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)
+    sign, digits, places = value.as_tuple()
+    assert isinstance(places, int)
     # Decimal keeps trailing zeros of the coefficient; they are not significant.
     significant = len(digits)
     while significant > 1 and digits[significant - 1] == 0:
         significant -= 1
     if significant > _MAX_DIGITS:
         raise validation("Attempting to store more than 38 significant digits in a Number")
-    adjusted = value.adjusted()
-    if adjusted > _MAX_ADJUSTED:
-        raise validation(
-            "Number overflow. Attempting to store a number with magnitude larger than supported range"
-        )
-    if adjusted < _MIN_ADJUSTED:
-        raise validation(
-            "Number underflow. Attempting to store a number with magnitude smaller than supported range"
-        )
-    trimmed = Decimal((sign, digits[:significant], exponent + len(digits) - significant))
+    trimmed = Decimal((sign, digits[:significant], places + len(digits) - significant))
     return format(trimmed, "f")
 
 
@@ -260,8 +260,21 @@ def equal(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def _number_size(text: str) -> int:
-    digits = text.lstrip("-").replace(".", "").strip("0")
-    return (len(digits) + 1) // 2 + 1
+    """A number's bytes as AWS counts them: a byte, one per pair of digits with the
+    pairs aligned on the decimal point (so `1.5` costs one more than `15`), and one
+    more when negative. Leading and trailing zeros are not stored."""
+    value = Decimal(text)
+    if not value:
+        return 1
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    end = len(digits)
+    while digits[end - 1] == 0:
+        end -= 1
+        exponent += 1
+    lowest = exponent
+    highest = exponent + end - 1
+    return 1 + (highest // 2 - lowest // 2 + 1) + (1 if sign else 0)
 
 
 def value_size(value: dict[str, Any]) -> int:
