@@ -88,7 +88,15 @@ def serialize_response(model: ServiceModel, op: OperationModel, output: dict[str
         return b"{}"
     if _needs_walk(model, op.output_shape):
         output = _encode(model, op.output_shape, output)
-    return orjson.dumps(output)
+    # Bytes left in an output (in shapes a service keeps opaque, such as DynamoDB's
+    # attribute values) are blobs: base64, as the walk would have made them.
+    return orjson.dumps(output, default=_blob)
+
+
+def _blob(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def serialize_error(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import ClassVar
+from functools import cached_property
+from typing import Any, ClassVar
 
 from cloudlet.config import Config
+from cloudlet.gateway.context import RequestContext
+from cloudlet.gateway.protocol import ServiceModel, load_service_model
 from cloudlet.services.base import Operation, Service
 from cloudlet.services.dynamodb import (
     batch,
+    codec,
     items,
     partiql,
     reads,
@@ -32,33 +36,13 @@ class DynamoDbService(Service):
     name = "dynamodb"
     signing_name = "dynamodb"
     protocols = ("json",)
-    operations: ClassVar[dict[str, Operation]] = {
-        "CreateTable": tables.create_table,
-        "DescribeTable": tables.describe_table,
-        "ListTables": tables.list_tables,
-        "UpdateTable": tables.update_table,
-        "DeleteTable": tables.delete_table,
-        "UpdateTimeToLive": tables.update_time_to_live,
-        "DescribeTimeToLive": tables.describe_time_to_live,
-        "TagResource": tables.tag_resource,
-        "UntagResource": tables.untag_resource,
-        "ListTagsOfResource": tables.list_tags_of_resource,
-        "DescribeEndpoints": tables.describe_endpoints,
-        "DescribeLimits": tables.describe_limits,
-        "PutItem": items.put_item,
-        "GetItem": items.get_item,
-        "UpdateItem": items.update_item,
-        "DeleteItem": items.delete_item,
-        "Query": reads.query,
-        "Scan": reads.scan,
-        "BatchGetItem": batch.batch_get_item,
-        "BatchWriteItem": batch.batch_write_item,
-        "TransactWriteItems": transactions.transact_write_items,
-        "TransactGetItems": transactions.transact_get_items,
-        "ExecuteStatement": partiql.execute_statement,
-        "BatchExecuteStatement": partiql.batch_execute_statement,
-        "ExecuteTransaction": partiql.execute_transaction,
-    }
+    operations: ClassVar[dict[str, Operation]] = {}  # filled below, wired by `_wired`
+
+    @cached_property
+    def model(self) -> ServiceModel:
+        model = load_service_model(self.name, codec.OPAQUE_VALUES)
+        model.check_constraints = self.model_constraints
+        return model
 
     def __init__(self, db: Database, config: Config) -> None:
         super().__init__(db, config)
@@ -89,3 +73,46 @@ class DynamoDbService(Service):
             for item in expired:
                 writes.delete(store, table, table.key_of(item), item, stream_records.TTL_IDENTITY)
         store.expire_tokens(int(now * 1000))
+
+
+def _wired(name: str, operation: Operation) -> Operation:
+    """The operation behind the codec: binary attribute values arrive as bytes (the
+    gateway leaves attribute values alone, see codec.py)."""
+
+    def run(ctx: RequestContext, store: Any, request: dict[str, Any]) -> Any:
+        decode = codec.decoder(name)
+        if decode is not None:
+            decode(request)
+        return operation(ctx, store, request)
+
+    return run
+
+
+_OPERATIONS: dict[str, Operation] = {
+    "CreateTable": tables.create_table,
+    "DescribeTable": tables.describe_table,
+    "ListTables": tables.list_tables,
+    "UpdateTable": tables.update_table,
+    "DeleteTable": tables.delete_table,
+    "UpdateTimeToLive": tables.update_time_to_live,
+    "DescribeTimeToLive": tables.describe_time_to_live,
+    "TagResource": tables.tag_resource,
+    "UntagResource": tables.untag_resource,
+    "ListTagsOfResource": tables.list_tags_of_resource,
+    "DescribeEndpoints": tables.describe_endpoints,
+    "DescribeLimits": tables.describe_limits,
+    "PutItem": items.put_item,
+    "GetItem": items.get_item,
+    "UpdateItem": items.update_item,
+    "DeleteItem": items.delete_item,
+    "Query": reads.query,
+    "Scan": reads.scan,
+    "BatchGetItem": batch.batch_get_item,
+    "BatchWriteItem": batch.batch_write_item,
+    "TransactWriteItems": transactions.transact_write_items,
+    "TransactGetItems": transactions.transact_get_items,
+    "ExecuteStatement": partiql.execute_statement,
+    "BatchExecuteStatement": partiql.batch_execute_statement,
+    "ExecuteTransaction": partiql.execute_transaction,
+}
+DynamoDbService.operations.update({name: _wired(name, op) for name, op in _OPERATIONS.items()})
