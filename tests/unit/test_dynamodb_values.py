@@ -236,7 +236,11 @@ def _nested(depth: int) -> dict[str, Any]:
             {"M": {"a": {"N": "1e200"}}},
             "Number overflow. Attempting to store a number with magnitude larger than supported range",
         ),
-        (_nested(33), "Nesting Levels have exceeded supported limits"),
+        # The attribute is level 1: 31 containers put the leaf at level 32, the most.
+        (
+            _nested(32),
+            "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit",
+        ),
     ],
 )
 def test_invalid_values(value: dict[str, Any], message: str) -> None:
@@ -247,7 +251,7 @@ def test_invalid_values(value: dict[str, Any], message: str) -> None:
 
 
 def test_valid_values_come_back_canonical() -> None:
-    assert validate_value(_nested(32)) == _nested(32)
+    assert validate_value(_nested(31)) == _nested(31)
     assert validate_value({"SS": [""]}) == {"SS": [""]}
     assert validate_value({"S": ""}) == {"S": ""}
     # AWS accepts NULL false (since 2026) and answers it as NULL true.
@@ -322,3 +326,18 @@ def test_item_size(item: dict[str, Any], size: int) -> None:
 )
 def test_number_size(text: str, size: int) -> None:
     assert value_size({"N": normalize_number(text)}) == size
+
+
+def test_nesting_limit_counts_the_attribute_as_level_one() -> None:
+    def deep_map(wraps: int) -> dict[str, Any]:
+        value: dict[str, Any] = {"S": "leaf"}
+        for _ in range(wraps):
+            value = {"M": {"n": value}}
+        return value
+
+    validate_item({"data": deep_map(31)})
+    with pytest.raises(ServiceError) as caught:
+        validate_item({"data": deep_map(32)})
+    assert caught.value.message.startswith("Nesting Levels have exceeded supported limits")
+    # An empty container adds no level below it.
+    validate_item({"data": {"L": [deep_map(30), {"M": {}}]}})

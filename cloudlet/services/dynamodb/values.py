@@ -36,7 +36,7 @@ __all__ = [
 
 TYPES = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
 MAX_ITEM_SIZE = 400 * 1024
-MAX_NESTING = 32  # levels of M/L inside an attribute
+MAX_NESTING = 32  # levels of a document, the attribute itself being level 1
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _MAX_DIGITS = 38
@@ -149,8 +149,12 @@ def validate_value(value: Any, depth: int = 0) -> dict[str, Any]:
     if kind in _SET_NAMES:
         return {kind: _validate_set(kind, raw)}
     if kind in ("M", "L"):
-        if depth + 1 > MAX_NESTING:
-            raise validation("Nesting Levels have exceeded supported limits")
+        # This value is at level depth + 1; its elements one deeper.
+        if raw and depth + 2 > MAX_NESTING:
+            raise validation(
+                "Nesting Levels have exceeded supported limits: Attributes in the item have "
+                "nested levels beyond supported limit"
+            )
         if kind == "M":
             if not isinstance(raw, dict):
                 raise validation(_INVALID + "An M attribute value must be a map")
