@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from conftest import make_client
 from test_apigateway_support import ACCOUNT, REGION, Builder, call, lambda_uri
 
@@ -538,3 +539,64 @@ def test_dynamodb_put_get_and_query_with_mapping_templates(endpoint: str) -> Non
     assert stored["Item"]["note"] == {"S": "second"}
     missing_table = call(api.url("s", "/orders"), "POST", b'{"customer": ""}', json_type)
     assert missing_table.status == 400
+
+
+def test_canary_release_and_promotion(endpoint: str) -> None:
+    api = Builder(endpoint, "canary")
+    _integration(
+        api, "/v", "GET", type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'}
+    )
+    key = {"restApiId": api.api_id, "resourceId": api.paths["/v"], "httpMethod": "GET"}
+
+    def respond_with(label: str) -> None:
+        template = f'{{"release": "{label}", "var": "$stageVariables.v"}}'
+        api.apigw.put_integration_response(
+            **key, statusCode="200", responseTemplates={"application/json": template}
+        )
+
+    api.apigw.put_method_response(**key, statusCode="200")
+    respond_with("stable")
+    api.deploy("prod", variables={"v": "base"})
+    respond_with("next")
+    canary = api.apigw.create_deployment(
+        restApiId=api.api_id,
+        stageName="prod",
+        canarySettings={"percentTraffic": 100.0, "stageVariableOverrides": {"v": "override"}},
+    )["id"]
+    stage = api.apigw.get_stage(restApiId=api.api_id, stageName="prod")
+    assert stage["canarySettings"]["deploymentId"] == canary
+    assert stage["deploymentId"] != canary
+    url = api.url("prod", "/v")
+    assert call(url).json() == {"release": "next", "var": "override"}
+
+    def set_percent(value: str) -> None:
+        api.apigw.update_stage(
+            restApiId=api.api_id,
+            stageName="prod",
+            patchOperations=[
+                {"op": "replace", "path": "/canarySettings/percentTraffic", "value": value}
+            ],
+        )
+
+    set_percent("0")
+    assert call(url).json() == {"release": "stable", "var": "base"}
+    set_percent("50")
+    seen = {call(url).json()["release"] for _ in range(200)}
+    assert seen == {"stable", "next"}
+    with pytest.raises(ClientError):
+        set_percent("150")
+    # Promotion: the canary's deployment becomes the stage's, the canary goes.
+    api.apigw.update_stage(
+        restApiId=api.api_id,
+        stageName="prod",
+        patchOperations=[
+            {"op": "replace", "path": "/deploymentId", "value": canary},
+            {"op": "remove", "path": "/canarySettings"},
+        ],
+    )
+    assert {call(url).json()["release"] for _ in range(5)} == {"next"}
+    with pytest.raises(ClientError) as excinfo:
+        api.apigw.create_deployment(
+            restApiId=api.api_id, stageName="nostage", canarySettings={"percentTraffic": 10.0}
+        )
+    assert excinfo.value.response["Error"]["Code"] == "BadRequestException"

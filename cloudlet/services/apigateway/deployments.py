@@ -82,10 +82,23 @@ def _new_stage(api_id: str, name: str, deployment_id: str, request: dict[str, An
     if doc["cacheClusterEnabled"]:
         doc["cacheClusterSize"] = request.get("cacheClusterSize", "0.5")
         doc["cacheClusterStatus"] = "AVAILABLE"
-    for key in ("description", "variables", "documentationVersion", "canarySettings", "tags"):
+    for key in ("description", "variables", "documentationVersion", "tags"):
         if request.get(key):
             doc[key] = request[key]
     return doc
+
+
+def _check_canary(store: ApiGatewayStore, api_id: str, canary: Doc | None) -> None:
+    """A stage's canarySettings: an existing deployment, 0-100 % of the traffic."""
+    if not canary:
+        return
+    if not canary.get("deploymentId"):
+        raise bad_request("Canary settings need a deploymentId")
+    lookup.deployment(store, api_id, canary["deploymentId"])
+    percent = canary.get("percentTraffic", 0.0)
+    if not 0.0 <= percent <= 100.0:
+        raise bad_request("Canary traffic percentage must be between 0.0 and 100.0")
+    _check_variables(canary.get("stageVariableOverrides"))
 
 
 # -- deployments -----------------------------------------------------------------------------
@@ -96,6 +109,10 @@ def create_deployment(ctx: RequestContext, store: ApiGatewayStore, request: dict
     stage_name = request.get("stageName")
     if stage_name:
         _check_stage_name(stage_name)
+    if request.get("canarySettings") is not None and (
+        not stage_name or store.get("stage", api["id"], stage_name) is None
+    ):
+        raise bad_request("A canary deployment needs an existing stage (stageName)")
     _check_variables(request.get("variables"))
     deployment_id = store.unique_id("deployment", api["id"], 6)
     doc: Doc = {"id": deployment_id, "createdDate": now(), "_snapshot": snapshot(store, api)}
@@ -116,9 +133,19 @@ def create_deployment(ctx: RequestContext, store: ApiGatewayStore, request: dict
                         "cacheClusterEnabled": request.get("cacheClusterEnabled", False),
                         "cacheClusterSize": request.get("cacheClusterSize"),
                         "tracingEnabled": request.get("tracingEnabled", False),
-                        "canarySettings": request.get("canarySettings"),
                     },
                 )
+            elif request.get("canarySettings") is not None:
+                # A canary release: the new deployment serves a share of the stage's
+                # traffic; the stage's own deployment stays until promoted.
+                canary = {
+                    "deploymentId": deployment_id,
+                    "percentTraffic": 0.0,
+                    "useStageCache": False,
+                    **request["canarySettings"],
+                }
+                _check_canary(store, api["id"], canary)
+                stage = dict(stage, canarySettings=canary, lastUpdatedDate=now())
             else:
                 stage = dict(stage, deploymentId=deployment_id, lastUpdatedDate=now())
                 if request.get("variables"):
@@ -188,6 +215,10 @@ def create_stage(ctx: RequestContext, store: ApiGatewayStore, request: dict[str,
     if size is not None and size not in _CACHE_SIZES:
         raise bad_request(f"Invalid cache cluster size specified: {size}")
     doc = _new_stage(api["id"], name, request["deploymentId"], request)
+    if request.get("canarySettings"):
+        canary = {"percentTraffic": 0.0, "useStageCache": False, **request["canarySettings"]}
+        _check_canary(store, api["id"], canary)
+        doc["canarySettings"] = canary
     return public(store.put("stage", api["id"], name, doc))
 
 
@@ -291,6 +322,10 @@ def _variable(doc: Doc, op: str, captured: list[str], value: str | None) -> None
     patch.entry("variables")(doc, op, captured, value)
 
 
+def _canary_variable(doc: Doc, op: str, captured: list[str], value: str | None) -> None:
+    patch.entry("stageVariableOverrides")(doc.setdefault("canarySettings", {}), op, captured, value)
+
+
 def update_stage(ctx: RequestContext, store: ApiGatewayStore, request: dict[str, Any]) -> Doc:
     api = lookup.rest_api(ctx, store, request["restApiId"])
     doc = lookup.stage(store, api["id"], request["stageName"])
@@ -321,9 +356,25 @@ def update_stage(ctx: RequestContext, store: ApiGatewayStore, request: dict[str,
             ("replace", "remove"),
         ),
         patch.Rule("/accessLogSettings", patch.field("accessLogSettings"), ("remove",)),
+        patch.Rule(
+            "/canarySettings/percentTraffic",
+            patch.field("canarySettings", "percentTraffic", convert=patch.number),
+        ),
+        patch.Rule("/canarySettings/deploymentId", patch.field("canarySettings", "deploymentId")),
+        patch.Rule(
+            "/canarySettings/useStageCache",
+            patch.field("canarySettings", "useStageCache", convert=patch.boolean),
+        ),
+        patch.Rule(
+            "/canarySettings/stageVariableOverrides/{}",
+            _canary_variable,
+            ("add", "replace", "remove"),
+        ),
+        patch.Rule("/canarySettings", patch.field("canarySettings"), ("remove",)),
         patch.Rule("/{}/{}/{}/{}", _method_setting, ("replace", "remove")),
     )
     updated = patch.apply(doc, request.get("patchOperations") or [], rules)
+    _check_canary(store, api["id"], updated.get("canarySettings"))
     _check_access_log(updated.get("accessLogSettings"))
     updated["cacheClusterStatus"] = (
         "AVAILABLE" if updated.get("cacheClusterEnabled") else "NOT_AVAILABLE"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import random
 import re
 import secrets
 import time
@@ -80,6 +81,16 @@ class Runtime:
         if deployment is None:
             return None
         compiled = compile_deployment(api, stage, deployment)
+        canary = stage.get("canarySettings") or {}
+        canary_deployment = self.store.get("deployment", api["id"], canary.get("deploymentId", ""))
+        if canary_deployment is not None:
+            variables = {
+                **(stage.get("variables") or {}),
+                **canary.get("stageVariableOverrides", {}),
+            }
+            canary_stage = dict(stage, variables=variables)
+            compiled.canary = compile_deployment(api, canary_stage, canary_deployment)
+            compiled.canary_percent = float(canary.get("percentTraffic", 0.0))
         self._deployed[key] = compiled
         return compiled
 
@@ -147,6 +158,8 @@ class Runtime:
         deployed = self.deployed(api, stage_name)
         if deployed is None:
             raise forbidden()
+        if deployed.canary is not None and random.random() * 100 < deployed.canary_percent:
+            deployed = deployed.canary
         started = time.time()
         calls: list[Call] = []
         failure: Failure | None = None

@@ -66,6 +66,9 @@ class Deployed:
     schemas: Schemas
     account: str
     region: str
+    canary: Deployed | None = None
+    """The stage's canary release, served to `canary_percent` % of the calls."""
+    canary_percent: float = 0.0
 
     @property
     def variables(self) -> dict[str, str]:
