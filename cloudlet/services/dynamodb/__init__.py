@@ -21,7 +21,7 @@ from cloudlet.services.dynamodb import (
     transactions,
     writes,
 )
-from cloudlet.services.dynamodb.models import DynamoStore, Key
+from cloudlet.services.dynamodb.models import PURGE_SLICE, DynamoStore, Key
 from cloudlet.store import Database
 
 __all__ = ["DynamoDbService"]
@@ -73,6 +73,7 @@ class DynamoDbService(Service):
             for item in expired:
                 writes.delete(store, table, table.key_of(item), item, stream_records.TTL_IDENTITY)
         store.expire_tokens(int(now * 1000))
+        store.purge(PURGE_SLICE)
 
 
 def _wired(name: str, operation: Operation) -> Operation:

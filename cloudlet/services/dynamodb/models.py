@@ -24,8 +24,10 @@ from cloudlet.services.dynamodb.keys import encode_key
 from cloudlet.store import Database
 
 SCHEMA = (
+    # AUTOINCREMENT: a table id is never reused, so rows of a deleted table that are
+    # still being purged can never appear in a new one.
     """CREATE TABLE IF NOT EXISTS dynamodb_tables (
-        tid INTEGER PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL,
+        tid INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, region TEXT NOT NULL,
         name TEXT NOT NULL, state TEXT NOT NULL, UNIQUE (account, region, name))""",
     """CREATE TABLE IF NOT EXISTS dynamodb_items (
         tid INTEGER NOT NULL, hk BLOB NOT NULL, rk BLOB NOT NULL, size INTEGER NOT NULL,
@@ -34,6 +36,9 @@ SCHEMA = (
         tid INTEGER NOT NULL, idx INTEGER NOT NULL, hk BLOB NOT NULL, rk BLOB NOT NULL,
         thk BLOB NOT NULL, trk BLOB NOT NULL,
         PRIMARY KEY (tid, idx, hk, rk, thk, trk)) WITHOUT ROWID""",
+    # Deleted tables whose items are still being removed (in bounded slices, so that
+    # deleting a large table does not stall every other request).
+    "CREATE TABLE IF NOT EXISTS dynamodb_purges (tid INTEGER PRIMARY KEY)",
     """CREATE TABLE IF NOT EXISTS dynamodb_tokens (
         account TEXT NOT NULL, token TEXT NOT NULL, digest TEXT NOT NULL,
         response BLOB NOT NULL, expires INTEGER NOT NULL,
@@ -42,6 +47,13 @@ SCHEMA = (
 
 Item = dict[str, Any]
 Key = tuple[bytes, bytes]
+
+PURGE_SLICE = 20_000
+"""Rows of a deleted table removed per round (DeleteTable does the first round)."""
+_PURGED = (
+    ("dynamodb_index_entries", "idx, hk, rk, thk, trk"),
+    ("dynamodb_items", "hk, rk"),
+)
 
 
 def now() -> float:
@@ -213,11 +225,33 @@ class DynamoStore:
         )
 
     def drop_table(self, table: Table) -> None:
+        """Forget the table now; its items and index entries go in `purge` rounds."""
         with self.db.transaction():
-            self.db.execute("DELETE FROM dynamodb_items WHERE tid = ?", (table.tid,))
-            self.db.execute("DELETE FROM dynamodb_index_entries WHERE tid = ?", (table.tid,))
             self.db.execute("DELETE FROM dynamodb_tables WHERE tid = ?", (table.tid,))
+            self.db.execute("INSERT OR IGNORE INTO dynamodb_purges VALUES (?)", (table.tid,))
         self.tables.pop((table.account, table.region, table.name), None)
+        self.purge(PURGE_SLICE)
+
+    def purge(self, budget: int) -> None:
+        """Remove up to about `budget` rows of deleted tables."""
+        for (tid,) in self.db.all("SELECT tid FROM dynamodb_purges"):
+            for source, columns in _PURGED:
+                marks = ", ".join("?" * len(columns.split(",")))
+                last = self.db.one(
+                    f"SELECT {columns} FROM {source} WHERE tid = ? ORDER BY {columns} "
+                    "LIMIT 1 OFFSET ?",
+                    (tid, budget - 1),
+                )
+                if last is not None:  # more than the budget left: one slice, in key order
+                    self.db.execute(
+                        f"DELETE FROM {source} WHERE tid = ? AND ({columns}) <= ({marks})",
+                        (tid, *last),
+                    )
+                    return
+                budget -= self.db.execute(f"DELETE FROM {source} WHERE tid = ?", (tid,))
+            self.db.execute("DELETE FROM dynamodb_purges WHERE tid = ?", (tid,))
+            if budget <= 0:
+                return
 
     def counts(self, table: Table) -> tuple[int, int]:
         if table.counts is None:
