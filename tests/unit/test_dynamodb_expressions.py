@@ -426,12 +426,12 @@ def test_filter_names_its_kind() -> None:
         (
             None,
             {":v": {"NS": []}},
-            "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An number set  may not be empty for key :v",
+            "One or more parameter values were invalid: An number set  may not be empty",
         ),
         (
             None,
             {":v": {"N": "abc"}},
-            "ExpressionAttributeValues contains invalid value: The parameter cannot be converted to a numeric value: abc for key :v",
+            "The parameter cannot be converted to a numeric value: abc",
         ),
     ],
 )
@@ -1291,3 +1291,12 @@ def test_update_error_order(text: str, message: str) -> None:
     with pytest.raises(ServiceError) as caught:
         Expressions(None, {":v": S("x")}).update(text)
     assert caught.value.message == "Invalid UpdateExpression: " + message
+
+
+def test_older_layer_names_the_placeholder() -> None:
+    with pytest.raises(ServiceError) as caught:
+        Expressions(None, {":v": {"NS": []}}, older=True)
+    assert caught.value.message == (
+        "ExpressionAttributeValues contains invalid value: One or more parameter values were "
+        "invalid: An number set  may not be empty for key :v"
+    )

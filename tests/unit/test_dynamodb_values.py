@@ -63,7 +63,7 @@ def test_numbers_are_canonical(text: str, canonical: str) -> None:
     ("text", "message"),
     [
         ("abc", "The parameter cannot be converted to a numeric value: abc"),
-        ("", "The parameter cannot be converted to a numeric value"),
+        ("", "The parameter cannot be converted to a numeric value: "),
         (" 1", "The parameter cannot be converted to a numeric value:  1"),
         ("1_000", "The parameter cannot be converted to a numeric value: 1_000"),
         ("0x10", "The parameter cannot be converted to a numeric value: 0x10"),
@@ -219,17 +219,23 @@ def _nested(depth: int) -> dict[str, Any]:
         ({"SS": []}, "One or more parameter values were invalid: An string set  may not be empty"),
         ({"NS": []}, "One or more parameter values were invalid: An number set  may not be empty"),
         ({"BS": []}, "One or more parameter values were invalid: An binary set  may not be empty"),
+        # The current layer lists, quoted, the members seen before the first repeat in
+        # byte order, then the repeat, then the rest as sent.
         (
-            {"SS": ["a", "b", "a"]},
-            "One or more parameter values were invalid: Input collection [a, b, a] contains duplicates.",
+            {"SS": ["b", "a", "b"]},
+            'One or more parameter values were invalid: Input collection ["a", "b", "b"] contains duplicates.',
+        ),
+        (
+            {"SS": ["c", "a", "a", "b"]},
+            'One or more parameter values were invalid: Input collection ["a", "c", "a", "b"] contains duplicates.',
         ),
         (
             {"NS": ["1", "1.0"]},
-            "Input collection contains duplicates",
+            "One or more parameter values were invalid: Input collection contains duplicates.",
         ),
         (
-            {"BS": [b"a", b"a"]},
-            "One or more parameter values were invalid: Input collection [YQ==, YQ==]of type BS contains duplicates.",
+            {"BS": [b"\xff", b"\x00", b"\x00"]},
+            'One or more parameter values were invalid: Input collection ["AA==","/w==","AA=="]of type BS contains duplicates.',
         ),
         ({"NS": ["x"]}, "The parameter cannot be converted to a numeric value: x"),
         (
@@ -261,9 +267,40 @@ def test_valid_values_come_back_canonical() -> None:
     }
 
 
+def test_older_layer_wording() -> None:
+    # BatchWriteItem, TransactWriteItems, TransactGetItems and Scan check values in
+    # AWS's older layer: members as sent, no quotes, a bare number-set message.
+    cases = [
+        (
+            {"SS": ["b", "a", "b"]},
+            "One or more parameter values were invalid: Input collection [b, a, b] contains duplicates.",
+        ),
+        (
+            {"BS": [b"\xff", b"\x00", b"\x00"]},
+            "One or more parameter values were invalid: Input collection [/w==, AA==, AA==]of type BS contains duplicates.",
+        ),
+        ({"NS": ["2", "1", "2"]}, "Input collection contains duplicates"),
+        ({"N": ""}, "The parameter cannot be converted to a numeric value"),
+        ({"N": "abc"}, "The parameter cannot be converted to a numeric value: abc"),
+    ]
+    for value, message in cases:
+        with pytest.raises(ServiceError) as caught:
+            validate_value(value, older=True)
+        assert caught.value.message == message
+
+
 def test_expression_values_name_the_key() -> None:
+    # Only the older layer names the placeholder.
     with pytest.raises(ServiceError) as caught:
         validate_item({":ok": {"S": "x"}, ":v": {"SS": []}}, "ExpressionAttributeValues")
+    assert (
+        caught.value.message
+        == "One or more parameter values were invalid: An string set  may not be empty"
+    )
+    with pytest.raises(ServiceError) as caught:
+        validate_item(
+            {":ok": {"S": "x"}, ":v": {"SS": []}}, "ExpressionAttributeValues", older=True
+        )
     assert caught.value.message == (
         "ExpressionAttributeValues contains invalid value: One or more parameter values "
         "were invalid: An string set  may not be empty for key :v"

@@ -62,12 +62,13 @@ def number(text: str) -> Decimal:
     return Decimal(text)
 
 
-def normalize_number(text: str) -> str:
-    """Validate an N's text and return DynamoDB's canonical form of it."""
+def normalize_number(text: str, *, older: bool = False) -> str:
+    """Validate an N's text and return DynamoDB's canonical form of it. `older`: the
+    wording of AWS's older validation layer (see `validate_item`)."""
     if not isinstance(text, str) or not _NUMBER.fullmatch(text):
-        if not text:
+        if not text and older:
             raise validation("The parameter cannot be converted to a numeric value")
-        raise validation(f"The parameter cannot be converted to a numeric value: {text}")
+        raise validation(f"The parameter cannot be converted to a numeric value: {text or ''}")
     mantissa, _, power = text.lower().partition("e")
     if power:
         exponent = int(power)
@@ -110,7 +111,7 @@ def type_of(value: dict[str, Any]) -> str:
 # -- validation ----------------------------------------------------------------------
 
 
-def validate_value(value: Any, depth: int = 0) -> dict[str, Any]:
+def validate_value(value: Any, depth: int = 0, *, older: bool = False) -> dict[str, Any]:
     """Check one attribute value; return it with numbers in canonical form."""
     if not isinstance(value, dict):
         raise validation(
@@ -132,7 +133,7 @@ def validate_value(value: Any, depth: int = 0) -> dict[str, Any]:
             raise validation(_INVALID + "An S attribute value must be a string")
         return {"S": raw}
     if kind == "N":
-        return {"N": normalize_number(raw)}
+        return {"N": normalize_number(raw, older=older)}
     if kind == "B":
         if not isinstance(raw, (bytes, bytearray)):
             raise validation(_INVALID + "A B attribute value must be binary")
@@ -147,7 +148,7 @@ def validate_value(value: Any, depth: int = 0) -> dict[str, Any]:
             raise validation(_INVALID + "Null attribute value types must have the value of true")
         return {"NULL": True}
     if kind in _SET_NAMES:
-        return {kind: _validate_set(kind, raw)}
+        return {kind: _validate_set(kind, raw, older)}
     if kind in ("M", "L"):
         # This value is at level depth + 1; its elements one deeper.
         if raw and depth + 2 > MAX_NESTING:
@@ -158,16 +159,18 @@ def validate_value(value: Any, depth: int = 0) -> dict[str, Any]:
         if kind == "M":
             if not isinstance(raw, dict):
                 raise validation(_INVALID + "An M attribute value must be a map")
-            return {"M": {str(k): validate_value(v, depth + 1) for k, v in raw.items()}}
+            return {
+                "M": {str(k): validate_value(v, depth + 1, older=older) for k, v in raw.items()}
+            }
         if not isinstance(raw, list):
             raise validation(_INVALID + "An L attribute value must be a list")
-        return {"L": [validate_value(v, depth + 1) for v in raw]}
+        return {"L": [validate_value(v, depth + 1, older=older) for v in raw]}
     raise validation(
         "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
     )
 
 
-def _validate_set(kind: str, raw: Any) -> list[Any]:
+def _validate_set(kind: str, raw: Any, older: bool) -> list[Any]:
     if not isinstance(raw, list):
         raise validation(_INVALID + f"An {_SET_NAMES[kind]} set must be a list")
     if not raw:
@@ -177,47 +180,65 @@ def _validate_set(kind: str, raw: Any) -> list[Any]:
         if not all(isinstance(m, str) for m in raw):
             raise validation(_INVALID + "A string set may only contain strings")
         members = list(raw)
-        seen: set[Any] = set(members)
     elif kind == "NS":
-        members = [normalize_number(m) for m in raw]
-        seen = set(members)
+        members = [normalize_number(m, older=older) for m in raw]
     else:
         if not all(isinstance(m, (bytes, bytearray)) for m in raw):
             raise validation(_INVALID + "A binary set may only contain binary values")
         members = [bytes(m) for m in raw]
-        seen = set(members)
-    if len(seen) != len(members):
-        shown = ", ".join(_show(kind, m) for m in raw)
-        # AWS words the three cases differently (the missing space for BS is AWS's).
-        if kind == "NS":
-            raise validation("Input collection contains duplicates")
-        if kind == "BS":
-            raise validation(
-                _INVALID + f"Input collection [{shown}]of type BS contains duplicates."
-            )
-        raise validation(_INVALID + f"Input collection [{shown}] contains duplicates.")
+    if len(set(members)) != len(members):
+        raise validation(_duplicates(kind, members, older))
     return members
 
 
-def _show(kind: str, member: Any) -> str:
+def _duplicates(kind: str, members: list[Any], older: bool) -> str:
+    """AWS's message for a set with a repeated member. The older layer lists the
+    members as sent; the current one lists, quoted, those seen before the first repeat
+    in byte order, then the repeat, then the rest as sent (the missing spaces are
+    AWS's)."""
+    if kind == "NS":
+        if older:
+            return "Input collection contains duplicates"
+        return _INVALID + "Input collection contains duplicates."
+    show = (lambda m: base64.b64encode(m).decode()) if kind == "BS" else str
+    if older:
+        listed = ", ".join(show(m) for m in members)
+    else:
+        seen: set[Any] = set()
+        for index, member in enumerate(members):
+            if member in seen:
+                break
+            seen.add(member)
+        ordered = [*sorted(seen), member, *members[index + 1 :]]
+        listed = (", " if kind == "SS" else ",").join(f'"{show(m)}"' for m in ordered)
     if kind == "BS":
-        return base64.b64encode(member).decode()
-    return str(member)
+        return _INVALID + f"Input collection [{listed}]of type BS contains duplicates."
+    return _INVALID + f"Input collection [{listed}] contains duplicates."
 
 
-def validate_item(item: Any, where: str = "Item") -> dict[str, dict[str, Any]]:
+def validate_item(
+    item: Any, where: str = "Item", *, older: bool = False
+) -> dict[str, dict[str, Any]]:
     """Check every attribute of an item (or of ExpressionAttributeValues); return it
-    with numbers canonical. For ExpressionAttributeValues AWS prefixes the message and
-    names the key."""
+    with numbers canonical.
+
+    AWS checks values in one of two layers, and the operation decides which: the
+    current one (PutItem, UpdateItem, DeleteItem, GetItem, BatchGetItem, Query) and
+    the older one (BatchWriteItem, TransactWriteItems, TransactGetItems, Scan), which
+    words bad numbers and repeated set members differently and, for
+    ExpressionAttributeValues, prefixes the message and names the key."""
     if not isinstance(item, dict):
         raise validation(f"{where} must be a map")
     out: dict[str, dict[str, Any]] = {}
     for name, value in item.items():
         try:
-            out[name] = validate_value(value)
+            out[name] = validate_value(value, older=older)
         except ServiceError as error:
-            if where == "ExpressionAttributeValues":
-                error.message = f"ExpressionAttributeValues contains invalid value: {error.message} for key {name}"
+            if where == "ExpressionAttributeValues" and older:
+                error.message = (
+                    f"ExpressionAttributeValues contains invalid value: {error.message} "
+                    f"for key {name}"
+                )
                 error.args = (error.message,)
             raise
     return out

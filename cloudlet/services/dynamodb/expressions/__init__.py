@@ -53,7 +53,16 @@ class Expressions:
     """The ExpressionAttributeNames/Values of one request and the expressions parsed
     with them; records which placeholders were used for `check_unused`."""
 
-    def __init__(self, names: dict[str, str] | None, values: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        names: dict[str, str] | None,
+        values: dict[str, Any] | None,
+        *,
+        older: bool = False,
+    ) -> None:
+        """`older`: the operation runs AWS's older value checks (BatchWriteItem,
+        TransactWriteItems, TransactGetItems, Scan), which name the placeholder of a bad
+        value ("ExpressionAttributeValues contains invalid value: ... for key :v")."""
         if names is not None:
             if not names:
                 raise _invalid("ExpressionAttributeNames must not be empty")
@@ -76,7 +85,7 @@ class Expressions:
                     )
         self.names: dict[str, str] = dict(names or {})
         self.values: dict[str, Value] = (
-            validate_item(values, "ExpressionAttributeValues") if values else {}
+            validate_item(values, "ExpressionAttributeValues", older=older) if values else {}
         )
         self.used_names: set[str] = set()
         self.used_values: set[str] = set()
