@@ -107,6 +107,8 @@ class Table:
     indexes: dict[str, Index] = field(default_factory=dict)
     counts: tuple[int, int] | None = None
     """(items, bytes), computed when described and dropped on every write."""
+    index_stats: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """The same per index id."""
 
     def __post_init__(self) -> None:
         self.refresh()
@@ -264,6 +266,9 @@ class DynamoStore:
         return table.counts
 
     def index_counts(self, table: Table, index: Index) -> tuple[int, int]:
+        cached = table.index_stats.get(index.id)
+        if cached is not None:
+            return cached
         row = self.db.one(
             "SELECT COUNT(*), COALESCE(SUM(i.size), 0) FROM dynamodb_index_entries x "
             "JOIN dynamodb_items i ON i.tid = x.tid AND i.hk = x.thk AND i.rk = x.trk "
@@ -271,6 +276,7 @@ class DynamoStore:
             (table.tid, index.id),
         )
         assert row is not None
+        table.index_stats[index.id] = (row[0], row[1])
         return row[0], row[1]
 
     def build_index(self, table: Table, index: Index) -> None:
@@ -322,6 +328,7 @@ class DynamoStore:
                     (tid, index.id, after[0], after[1], key[0], key[1]),
                 )
         table.counts = None
+        table.index_stats.clear()
 
     def delete(self, table: Table, key: Key, old: Item) -> None:
         tid = table.tid
@@ -334,6 +341,7 @@ class DynamoStore:
             if entry is not None:
                 self._remove_entry(tid, index.id, entry, key)
         table.counts = None
+        table.index_stats.clear()
 
     def _remove_entry(self, tid: int, idx: int, entry: Key, key: Key) -> None:
         self.db.execute(
