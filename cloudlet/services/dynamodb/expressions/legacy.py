@@ -108,7 +108,7 @@ def _const_node(value: Value) -> Node:
     return Node("value", 0, read=lambda item: value, const=value)
 
 
-def _operator_test(name: str, operator: Any, values: Any) -> Node:
+def _operator_test(name: str, operator: Any, values: Any, older: bool = False) -> Node:
     if not isinstance(operator, str) or operator not in _ARITY:
         raise validation(f"{_INVALID}Unsupported operator on Condition: {operator}")
     raw = list(values or [])
@@ -117,7 +117,7 @@ def _operator_test(name: str, operator: Any, values: Any) -> Node:
         raise validation(
             f"{_INVALID}Invalid number of argument(s) for the {operator} ComparisonOperator"
         )
-    consts = [validate_value(v) for v in raw]
+    consts = [validate_value(v, older=older) for v in raw]
     for const in consts:
         kind = next(iter(const))
         if operator in _SCALAR_ONLY and kind not in ("S", "N", "B"):
@@ -183,7 +183,9 @@ def _join(nodes: list[Node], conditional_operator: Any) -> Condition:
     return Condition(Node("and", 0, test=lambda item: all(t(item) for t in tests), args=nodes))
 
 
-def expected(entries: Mapping[str, Any], conditional_operator: Any = None) -> Condition:
+def expected(
+    entries: Mapping[str, Any], conditional_operator: Any = None, *, older: bool = False
+) -> Condition:
     """Expected: per attribute, Value/Exists or ComparisonOperator/AttributeValueList."""
     nodes: list[Node] = []
     for name, spec in entries.items():
@@ -206,7 +208,9 @@ def expected(entries: Mapping[str, Any], conditional_operator: Any = None) -> Co
                     f"{_INVALID}Value or AttributeValueList must be used with ComparisonOperator: "
                     f"{operator} for Attribute: {name}"
                 )
-            nodes.append(_operator_test(name, operator, [value] if value is not None else values))
+            nodes.append(
+                _operator_test(name, operator, [value] if value is not None else values, older)
+            )
             continue
         if values is not None:
             raise validation(
@@ -224,15 +228,20 @@ def expected(entries: Mapping[str, Any], conditional_operator: Any = None) -> Co
             raise validation(
                 f"{_INVALID}Value must be provided when Exists is {shown} for Attribute: {name}"
             )
-        nodes.append(_operator_test(name, "EQ", [value]))
+        nodes.append(_operator_test(name, "EQ", [value], older))
     return _join(nodes, conditional_operator)
 
 
-def filter(entries: Mapping[str, Any], conditional_operator: Any = None) -> Condition:
+def filter(
+    entries: Mapping[str, Any], conditional_operator: Any = None, *, older: bool = False
+) -> Condition:
     """QueryFilter / ScanFilter: per attribute a ComparisonOperator and its values."""
     nodes = [
         _operator_test(
-            name, (spec or {}).get("ComparisonOperator"), (spec or {}).get("AttributeValueList")
+            name,
+            (spec or {}).get("ComparisonOperator"),
+            (spec or {}).get("AttributeValueList"),
+            older,
         )
         for name, spec in entries.items()
     ]
