@@ -405,3 +405,8 @@ def test_access_logs_reach_cloudwatch_logs(endpoint: str) -> None:
     }
     assert by_id[missing.header("x-amzn-RequestId")]["status"] == "403"
     assert by_id[missing.header("x-amzn-RequestId")]["error"] == "Missing Authentication Token"
+
+
+def test_bodies_over_10_mb_are_refused(seed: Builder) -> None:
+    reply = call(seed.url("local", "/auth/big"), "POST", b"x" * (10 * 1024 * 1024 + 1))
+    assert (reply.status, reply.json()) == (413, {"message": "Request Too Long"})

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("cloudlet.apigateway")
 
 JSON = [(b"content-type", b"application/json")]
+MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's limit on a request's body
 _FUNCTION = re.compile(r"/functions/(.+)/invocations$")
 
 
@@ -155,6 +156,14 @@ class Runtime:
             raw_path = "/" + raw_path.lstrip("/").partition("/")[2]
         if api.get("disableExecuteApiEndpoint"):
             raise forbidden()
+        if len(request.body) > MAX_PAYLOAD:
+            raise Failure(
+                413,
+                b'{"message":"Request Too Long"}',
+                "RequestTooLongException",
+                "REQUEST_TOO_LARGE",
+                "Request Too Long",
+            )
         deployed = self.deployed(api, stage_name)
         if deployed is None:
             raise forbidden()
