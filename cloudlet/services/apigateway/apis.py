@@ -10,7 +10,7 @@ from cloudlet.services.apigateway import lookup, models, patch
 from cloudlet.services.apigateway.lookup import bad_request, conflict
 from cloudlet.services.apigateway.store import ApiGatewayStore, Doc, now, public
 
-_PATH_PART = re.compile(r"^(?:[A-Za-z0-9._:-]+|\{[A-Za-z0-9._-]+\+?\})$")
+_PATH_PART = re.compile(r"^(?:[A-Za-z0-9._-]+|\{[A-Za-z0-9._-]+\+?\})$")
 _ENDPOINT_TYPES = ("EDGE", "REGIONAL", "PRIVATE")
 
 
