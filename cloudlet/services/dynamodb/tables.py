@@ -415,6 +415,12 @@ def update_table(
     if "AttributeDefinitions" in request:
         merged = {d["AttributeName"]: d for d in description["AttributeDefinitions"]}
         for d in request["AttributeDefinitions"]:
+            known = merged.get(d["AttributeName"])
+            if known is not None and known["AttributeType"] != d["AttributeType"]:
+                raise validation(
+                    INVALID + "Cannot change the type of an existing attribute: "
+                    f"{d['AttributeName']}"
+                )
             merged[d["AttributeName"]] = d
         definitions = list(merged.values())
     else:
