@@ -917,18 +917,42 @@ def test_key_condition_matches_items() -> None:
         ("sk = :s", "sk", "Query condition missed key schema element: pk"),
         ("attr1 = :s", "sk", "Query condition missed key schema element: pk"),
         ("pk = :s AND attr1 = :s", "sk", "Query condition missed key schema element: sk"),
-        ("pk = :s AND attr1 = :s", None, "Query key condition not supported"),
+        (
+            "pk = :s AND attr1 = :s",
+            None,
+            "The number of query conditions (2) exceeds the number of key attributes defined in the schema (1)",
+        ),
+        (
+            "pk = :s AND sk > :one AND extra = :two",
+            "sk",
+            "The number of query conditions (3) exceeds the number of key attributes defined in the schema (2)",
+        ),
+        (
+            "pk = :s AND sk < :true",
+            "sk",
+            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: <, operand type: BOOL",
+        ),
+        (
+            "pk = :s AND :true >= sk",
+            "sk",
+            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: >=, operand type: BOOL",
+        ),
+        (
+            "pk = :s AND begins_with(sk, :true)",
+            "sk",
+            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: BOOL",
+        ),
         ("pk < :s", "sk", "Query key condition not supported"),
         ("begins_with(pk, :s)", "sk", "Query key condition not supported"),
         (
             "pk = :s AND pk = :t",
             "sk",
-            "KeyConditionExpressions must only contain one condition per key",
+            "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key",
         ),
         (
             "pk = :s AND sk = :s AND sk = :t",
             "sk",
-            "KeyConditionExpressions must only contain one condition per key",
+            "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key",
         ),
         ("pk = :s OR sk = :s", "sk", "Invalid operator used in KeyConditionExpression: OR"),
         ("NOT pk = :s", "sk", "Invalid operator used in KeyConditionExpression: NOT"),
@@ -974,7 +998,7 @@ def test_key_condition_matches_items() -> None:
         (
             "pk = :s AND pk = :t AND sk <> :s",
             "sk",
-            "KeyConditionExpressions must only contain one condition per key",
+            "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key",
         ),
         (
             "pk = :s AND begins_with(sk, :one)",
@@ -1265,6 +1289,12 @@ def test_key_condition_parsed_before_the_schema_is_known() -> None:
     assert key.hash_value == S("q") and key.range == ("begins_with", S("a"))
     with pytest.raises(ServiceError) as caught:
         draft.bind("id", None)
+    assert caught.value.message == (
+        "The number of query conditions (2) exceeds the number of key attributes defined in "
+        "the schema (1)"
+    )
+    with pytest.raises(ServiceError) as caught:
+        draft.bind("id", "sk")
     assert caught.value.message == "Query condition missed key schema element: id"
 
 

@@ -51,7 +51,10 @@ def _walk(node: Node, found: dict[str, RangeCondition]) -> None:
         raise validation(f"Invalid operator used in KeyConditionExpression: {node.name}")
     name, spec = _leaf(node)
     if name in found:
-        raise validation("KeyConditionExpressions must only contain one condition per key")
+        raise validation(
+            "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one "
+            "condition per key"
+        )
     found[name] = spec
 
 
@@ -77,6 +80,12 @@ def parse_key_condition(text: str, hash_key: str, range_key: str | None, ctx: An
 def _bind(root: Node, hash_key: str, range_key: str | None) -> KeyCondition:
     found: dict[str, RangeCondition] = {}
     _walk(root, found)
+    key_count = 1 if range_key is None else 2
+    if len(found) > key_count:
+        raise validation(
+            f"The number of query conditions ({len(found)}) exceeds the number of key "
+            f"attributes defined in the schema ({key_count})"
+        )
     if hash_key not in found:
         raise validation(f"Query condition missed key schema element: {hash_key}")
     for name in found:
