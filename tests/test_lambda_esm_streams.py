@@ -463,6 +463,32 @@ def test_a_mapping_retrying_forever_can_be_disabled(env: Env, recorder: str) -> 
     assert got["LastProcessingResult"] == "PROBLEM: Function call failed"
 
 
+def test_an_sns_topic_as_the_on_failure_destination(env: Env, recorder: str, endpoint: str) -> None:
+    sns = make_client("sns", endpoint)
+    topic = sns.create_topic(Name=unique("failed"))["TopicArn"]
+    inbox_url, inbox_arn = env.queue()
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=inbox_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    table, stream = env.table("NEW_IMAGE")
+    env.put(table, "a", 0, "poison")
+    fn = env.function(recorder)
+    env.mapping(
+        fn,
+        stream,
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": topic}},
+    )
+    message = env.sqs.receive_message(QueueUrl=inbox_url, WaitTimeSeconds=15)["Messages"]
+    document = json.loads(message[0]["Body"])
+    assert document["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert document["requestContext"]["approximateInvokeCount"] == 1
+    assert document["DDBStreamBatchInfo"]["streamArn"] == stream
+
+
 def test_report_batch_item_failures_checkpoints(env: Env, recorder: str) -> None:
     dlq_url, dlq_arn = env.queue()
     table, stream = env.table("NEW_IMAGE")
