@@ -481,3 +481,42 @@ def test_test_invoke_authorizer(secured: Builder) -> None:
     denied = run(headers={"Authorization": "deny"})
     assert (denied["clientStatus"], denied["principalId"]) == (403, "user-deny")
     assert run()["clientStatus"] == 401
+
+
+def test_import_api_keys_from_csv(keyed: Builder) -> None:
+    apigw = keyed.apigw
+    plan = apigw.create_usage_plan(
+        name="imported", apiStages=[{"apiId": keyed.api_id, "stage": "prod"}]
+    )["id"]
+    csv_text = (
+        "Name,key,description,Enabled,usageplanIds\n"
+        f"first,importedkey0123456789abcd,An imported key,TRUE,{plan}\n"
+        f'second,importedkey9876543210wxyz,,false,"{plan},nope00"\n'
+    )
+    with pytest.raises(ClientError) as excinfo:  # nope00 is a warning
+        apigw.import_api_keys(body=csv_text.encode(), format="csv", failOnWarnings=True)
+    assert excinfo.value.response["Error"]["Code"] == "BadRequestException"
+    assert not apigw.get_api_keys(nameQuery="first")["items"]  # nothing changed
+    result = apigw.import_api_keys(body=csv_text.encode(), format="csv")
+    assert len(result["ids"]) == 2
+    assert result["warnings"] and "nope00" in result["warnings"][0]
+    first = apigw.get_api_key(apiKey=result["ids"][0], includeValue=True)
+    assert (first["name"], first["enabled"], first["description"]) == (
+        "first",
+        True,
+        "An imported key",
+    )
+    assert apigw.get_api_key(apiKey=result["ids"][1])["enabled"] is False
+    keys = {k["id"] for k in apigw.get_usage_plan_keys(usagePlanId=plan)["items"]}
+    assert keys == set(result["ids"])
+    url = keyed.url("prod", "/paid")
+    assert call(url, headers={"x-api-key": "importedkey0123456789abcd"}).status == 200
+    # The same key again overwrites it (here: disables it).
+    again = apigw.import_api_keys(
+        body=b"key,name,enabled\nimportedkey0123456789abcd,first,false\n", format="csv"
+    )
+    assert again["ids"] == [result["ids"][0]]
+    assert call(url, headers={"x-api-key": "importedkey0123456789abcd"}).status == 403
+    with pytest.raises(ClientError) as excinfo:
+        apigw.import_api_keys(body=b"name\nonly-a-name\n", format="csv")
+    assert excinfo.value.response["Error"]["Code"] == "BadRequestException"

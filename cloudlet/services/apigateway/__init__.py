@@ -96,6 +96,7 @@ class ApiGatewayService(Service):
         "GetUsagePlanKey": keys.get_usage_plan_key,
         "GetUsagePlanKeys": keys.get_usage_plan_keys,
         "DeleteUsagePlanKey": keys.delete_usage_plan_key,
+        "ImportApiKeys": keys.import_api_keys,
         "TagResource": tags.tag_resource,
         "UntagResource": tags.untag_resource,
         "GetTags": tags.get_tags,

@@ -6,6 +6,7 @@ in a usage plan of that API stage); throttle and quota are recorded, not enforce
 
 from __future__ import annotations
 
+import csv
 import secrets
 import string
 from typing import Any
@@ -345,3 +346,79 @@ def key_allows(
         if any(s["apiId"] == api_id and s["stage"] == stage for s in plan.get("apiStages", [])):
             return str(key["id"])
     return None
+
+
+# -- ImportApiKeys ------------------------------------------------------------------------------
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    """CSV rows; a field may be quoted with double or single quotes (AWS's format)."""
+    rows = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        quote = "'" if "'" in line and '"' not in line else '"'
+        rows.append([field.strip() for field in next(csv.reader([line], quotechar=quote))])
+    return rows
+
+
+def import_api_keys(
+    ctx: RequestContext, store: ApiGatewayStore, request: dict[str, Any]
+) -> dict[str, Any]:
+    """API keys from AWS's CSV format (`Name`, `Key` and optionally `Description`,
+    `Enabled`, `UsagePlanIds` columns in any order and case); a key whose value exists is
+    overwritten. Everything is checked before anything changes."""
+    if request["format"] != "csv":
+        raise bad_request(f"Invalid format specified: {request['format']}")
+    try:
+        rows = _csv_rows(bytes(request["body"]).decode("utf-8-sig"))
+    except (UnicodeDecodeError, csv.Error):
+        raise bad_request("Invalid API key file: not CSV text") from None
+    if not rows:
+        raise bad_request("Invalid API key file: empty")
+    header = [name.lower() for name in rows[0]]
+    if "key" not in header or "name" not in header:
+        raise bad_request("Invalid API key file: the Name and Key columns are required")
+    scope = account_scope(ctx)
+    warnings: list[str] = []
+    entries = []
+    for number, row in enumerate(rows[1:], start=2):
+        values = dict(zip(header, row, strict=False))
+        value, name = values.get("key", ""), values.get("name", "")
+        if not 20 <= len(value) <= 128:
+            raise bad_request(f"Invalid API key on line {number}: 20 to 128 characters")
+        if not name or len(name) > 1024:
+            raise bad_request(f"Invalid API key name on line {number}")
+        enabled = values.get("enabled", "").lower() != "false"
+        plans = [p.strip() for p in values.get("usageplanids", "").split(",") if p.strip()]
+        for plan_id in plans:
+            if store.get("usageplan", scope, plan_id) is None:
+                warnings.append(f"Invalid usage plan id {plan_id} on line {number}: skipped")
+        entries.append((value, name, values.get("description", ""), enabled, plans))
+    if warnings and request.get("failOnWarnings"):
+        raise bad_request("Warnings found during import:\n\t" + "\n\t".join(warnings))
+    ids = []
+    by_value = {k["value"]: k for k in store.items("apikey", scope)}
+    with store.db.transaction():
+        for value, name, description, enabled, plans in entries:
+            stamp = now()
+            existing = by_value.get(value)
+            doc: Doc = (
+                dict(existing)
+                if existing is not None
+                else {
+                    "id": store.unique_id("apikey", scope),
+                    "value": value,
+                    "createdDate": stamp,
+                    "stageKeys": [],
+                }
+            )
+            doc.update(name=name, enabled=enabled, lastUpdatedDate=stamp)
+            if description:
+                doc["description"] = description
+            by_value[value] = store.put("apikey", scope, doc["id"], doc)
+            for plan_id in plans:
+                if store.get("usageplan", scope, plan_id) is not None:
+                    store.put("usageplankey", plan_id, doc["id"], {"id": doc["id"]})
+            ids.append(doc["id"])
+    return {"ids": ids, "warnings": warnings}
