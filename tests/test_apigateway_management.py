@@ -443,3 +443,45 @@ def test_account_settings(apigw: Any) -> None:
             patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": "nope"}]
         )
     assert _error(excinfo)[:2] == ("BadRequestException", 400)
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        {"op": "copy", "path": "/name", "value": "x"},
+        {"op": "replace", "path": "/rootResourceId", "value": "x"},
+        {"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "maybe"},
+        {"op": "replace", "path": "/minimumCompressionSize", "value": "big"},
+        {"op": "replace", "path": "/apiKeySource", "value": "COOKIE"},
+        {"op": "remove", "path": "/name"},
+        {"op": "replace", "path": "/name", "value": ""},
+    ],
+)
+def test_bad_patch_operations_change_nothing(apigw: Any, operation: dict[str, str]) -> None:
+    api, _ = _api(apigw, "patched")
+    with pytest.raises(ClientError) as excinfo:
+        apigw.update_rest_api(
+            restApiId=api,
+            patchOperations=[{"op": "replace", "path": "/description", "value": "d"}, operation],
+        )
+    assert _error(excinfo)[:2] == ("BadRequestException", 400)
+    after = apigw.get_rest_api(restApiId=api)
+    assert after["name"] == "patched"
+    assert "description" not in after
+
+
+def test_stage_variable_patch_errors(apigw: Any) -> None:
+    api, resource = _with_method(apigw)
+    apigw.put_integration(restApiId=api, resourceId=resource, httpMethod="GET", type="MOCK")
+    apigw.create_deployment(restApiId=api, stageName="s", variables={"a": "1"})
+    for operation in (
+        {"op": "remove", "path": "/variables/missing"},
+        {"op": "replace", "path": "/variables/bad name", "value": "x"},
+        {"op": "replace", "path": "/variables/a", "value": "spaces are not allowed"},
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "fast"},
+        {"op": "replace", "path": "/*/*/nothing/here", "value": "1"},
+    ):
+        with pytest.raises(ClientError) as excinfo:
+            apigw.update_stage(restApiId=api, stageName="s", patchOperations=[operation])
+        assert _error(excinfo)[:2] == ("BadRequestException", 400), operation
+    assert apigw.get_stage(restApiId=api, stageName="s")["variables"] == {"a": "1"}
