@@ -163,6 +163,16 @@ class Env:
         wait_for(enough, what=what)
         return sorted(found, key=lambda invocation: invocation["at"])
 
+    def then(self, url: str, table: str, pk: str, n: int) -> list[dict[str, Any]]:
+        """Once the function has been invoked, write record `n` (so it is never read
+        with the first batch); every invocation up to the one that delivers it."""
+        first = self.collect(url, lambda found: bool(found), "a first invocation")
+        self.put(table, pk, n)
+        rest = self.collect(
+            url, lambda found: any(ns(i) == [n] for i in found), "the record written after"
+        )
+        return sorted(first + rest, key=lambda invocation: invocation["at"])
+
 
 def records_of(invocations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for invocation in invocations for r in invocation["records"]]
@@ -368,10 +378,7 @@ def test_bisect_isolates_the_poison_record(env: Env, recorder: str) -> None:
         MaximumRetryAttempts=2,
         DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
     )
-    env.put(table, "b", 100)  # after the discarded record: processing goes on
-    invocations = env.collect(
-        recorder, lambda found: any(ns(i) == [100] for i in found), "the record after"
-    )
+    invocations = env.then(recorder, table, "b", 100)  # processing goes on
     batches = [ns(i) for i in invocations]
     assert batches == [
         [0, 1, 2, 3, 4, 5, 6, 7],  # fails
@@ -439,10 +446,7 @@ def test_whole_batch_retries_without_bisect(env: Env, recorder: str) -> None:
         MaximumRetryAttempts=1,
         DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
     )
-    env.put(table, "a", 3)
-    invocations = env.collect(
-        recorder, lambda found: any(ns(i) == [3] for i in found), "the record after"
-    )
+    invocations = env.then(recorder, table, "a", 3)
     assert [ns(i) for i in invocations] == [[0, 1, 2], [0, 1, 2], [3]]
     document = json.loads(
         env.sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=10)["Messages"][0]["Body"]
@@ -503,10 +507,7 @@ def test_report_batch_item_failures_checkpoints(env: Env, recorder: str) -> None
         FunctionResponseTypes=["ReportBatchItemFailures"],
         DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
     )
-    env.put(table, "a", 6)
-    invocations = env.collect(
-        recorder, lambda found: any(ns(i) == [6] for i in found), "the record after"
-    )
+    invocations = env.then(recorder, table, "a", 6)
     # the checkpoint moves to the failed record: it and what follows it are retried
     assert [ns(i) for i in invocations] == [[0, 1, 2, 3, 4, 5], [3, 4, 5], [6]]
     document = json.loads(
@@ -529,10 +530,7 @@ def test_a_malformed_partial_response_fails_the_whole_batch(env: Env, recorder: 
     env.mapping(
         fn, stream, MaximumRetryAttempts=1, FunctionResponseTypes=["ReportBatchItemFailures"]
     )
-    env.put(table, "a", 2)
-    invocations = env.collect(
-        recorder, lambda found: any(ns(i) == [2] for i in found), "the record after"
-    )
+    invocations = env.then(recorder, table, "a", 2)
     assert [ns(i) for i in invocations] == [[0, 1], [0, 1], [2]]
 
 
