@@ -520,6 +520,27 @@ def test_report_batch_item_failures_checkpoints(env: Env, recorder: str) -> None
         sequence[5],
         3,
     )
+    # the function answered: there is no function error to report
+    assert document["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
+
+
+def test_a_partial_response_with_bisect_retries_from_the_named_record(
+    env: Env, recorder: str
+) -> None:
+    table, stream = env.table("NEW_IMAGE")
+    for n, body in enumerate(["ok", "ok", "poison", "ok"]):
+        env.put(table, "a", n, body)
+    fn = env.function(recorder, MODE="report")
+    env.mapping(
+        fn,
+        stream,
+        MaximumRetryAttempts=1,
+        BisectBatchOnFunctionError=True,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+    invocations = env.then(recorder, table, "a", 4)
+    # "bisected at the returned sequence number": only the rest is retried, not halves
+    assert [ns(i) for i in invocations] == [[0, 1, 2, 3], [2, 3], [4]]
 
 
 def test_a_malformed_partial_response_fails_the_whole_batch(env: Env, recorder: str) -> None:

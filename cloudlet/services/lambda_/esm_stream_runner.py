@@ -348,7 +348,7 @@ class StreamRunner:
                 self._set_result("OK")
                 return
             self._set_result("PROBLEM: Function call failed")
-            if first > 0:  # a partial failure: what precedes the lowest failed record is done
+            if first >= 0:  # a partial failure: what precedes the lowest failed record is done
                 pending = pending[first:]
             elif self.bisect and len(pending) > 1:
                 middle = len(pending) // 2
@@ -364,16 +364,18 @@ class StreamRunner:
             self._check_closing()
 
     def _first_failed(self, outcome: Outcome, events: list[dict[str, Any]]) -> int | None:
-        """None when the batch succeeded, else the index of its first failed record: 0
-        for a function error or a malformed partial response."""
+        """None when the batch succeeded; the index of the lowest record a partial batch
+        response names; -1 when the whole batch failed (a function error, a malformed
+        partial response), which is when a batch is bisected (AWS: a partial response
+        "bisects" the batch at the record it names, retrying only what follows)."""
         if outcome.error is not None:
-            return 0
+            return -1
         if not self.report:
             return None
         numbers = [e["dynamodb"]["SequenceNumber"] for e in events]
         failed = failed_items(outcome.payload, numbers)
         if failed is None:
-            return 0
+            return -1
         if not failed:
             return None
         return min(i for i, n in enumerate(numbers) if n in failed)
@@ -429,7 +431,7 @@ class StreamRunner:
             request_id=request_id or str(uuids.uuid4()),
             condition=condition,
             invocations=invocations,
-            function_error=(outcome.error or "Unhandled") if outcome is not None else None,
+            function_error=outcome.error if outcome is not None else None,
             executed_version=resolved.version if resolved is not None else "$LATEST",
         )
         await send_to_destination(
