@@ -187,9 +187,27 @@ def test_every_write_path_is_recorded(ddb: Any, streams: Any) -> None:
             {"Delete": {"TableName": name, "Key": {"Id": {"N": "1"}, "sk": {"S": "b"}}}},
         ]
     )
+    # a transaction whose condition fails writes nothing, so records nothing
+    with pytest.raises(ClientError):
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": name, "Item": {"Id": {"N": "2"}, "sk": {"S": "z"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": name,
+                        "Key": {"Id": {"N": "1"}, "sk": {"S": "a"}},
+                        "ConditionExpression": "attribute_not_exists(Id)",
+                    }
+                },
+            ]
+        )
+    ddb.execute_statement(Statement=f"INSERT INTO \"{name}\" VALUE {{'Id': 3, 'sk': 'c'}}")
+    ddb.execute_statement(Statement=f"UPDATE \"{name}\" SET y = 1 WHERE Id = 3 AND sk = 'c'")
+    ddb.execute_statement(Statement=f"DELETE FROM \"{name}\" WHERE Id = 3 AND sk = 'c'")
     got = [(r["eventName"], r["dynamodb"]["Keys"]["sk"]["S"]) for r in read_all(streams, arn)]
     assert sorted(got[:2]) == [("INSERT", "a"), ("INSERT", "b")]
-    assert sorted(got[2:]) == [("MODIFY", "a"), ("REMOVE", "b")]
+    assert sorted(got[2:4]) == [("MODIFY", "a"), ("REMOVE", "b")]
+    assert got[4:] == [("INSERT", "c"), ("MODIFY", "c"), ("REMOVE", "c")]
 
 
 # -- shard iterators -----------------------------------------------------------------------
