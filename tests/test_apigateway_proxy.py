@@ -353,6 +353,7 @@ def test_test_invoke_method_runs_the_current_api(seed: Builder) -> None:
     assert event["stageVariables"] == {"v": "1"}
     assert event["requestContext"]["stage"] == "test-invoke-stage"
     assert "Method completed with status: 200" in result["log"]
+    assert "Endpoint request URI: arn:aws:apigateway" in result["log"]
 
 
 def test_access_logs_reach_cloudwatch_logs(endpoint: str) -> None:
@@ -410,3 +411,55 @@ def test_access_logs_reach_cloudwatch_logs(endpoint: str) -> None:
 def test_bodies_over_10_mb_are_refused(seed: Builder) -> None:
     reply = call(seed.url("local", "/auth/big"), "POST", b"x" * (10 * 1024 * 1024 + 1))
     assert (reply.status, reply.json()) == (413, {"message": "Request Too Long"})
+
+
+def test_execution_logs_follow_the_logging_level(endpoint: str) -> None:
+    logs = make_client("logs", endpoint)
+    api = Builder(endpoint, "execution-logged")
+    api.proxy("/hello", api.function(ECHO), "POST")
+    api.proxy("/broken", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:does-not-exist", "GET")
+    api.deploy("prod")
+    api.deploy("quiet")
+
+    def set_level(stage: str, level: str, data: str) -> None:
+        api.apigw.update_stage(
+            restApiId=api.api_id,
+            stageName=stage,
+            patchOperations=[
+                {"op": "replace", "path": "/*/*/logging/loglevel", "value": level},
+                {"op": "replace", "path": "/*/*/logging/dataTrace", "value": data},
+            ],
+        )
+
+    set_level("prod", "INFO", "true")
+    set_level("quiet", "ERROR", "false")
+    ok = call(api.url("prod", "/hello"), "POST", b"marker-body")
+    assert ok.status == 200
+    quiet_ok = call(api.url("quiet", "/hello"), "POST", b"quiet-body")
+    quiet_missing = call(api.url("quiet", "/hello"), "GET")
+    assert (quiet_ok.status, quiet_missing.status) == (200, 403)
+
+    def messages(stage: str, needle: str) -> list[str] | None:
+        group = f"API-Gateway-Execution-Logs_{api.api_id}/{stage}"
+        try:
+            events = logs.filter_log_events(logGroupName=group)["events"]
+        except ClientError:
+            return None
+        found = [e["message"] for e in events]
+        return found if any(needle in m for m in found) else None
+
+    prod = wait_for(lambda: messages("prod", "Method completed with status: 200"))
+    request_id = ok.header("x-amzn-RequestId")
+    assert all(line.startswith(f"({request_id}) ") for line in prod)
+    assert any("Method request body before transformations: marker-body" in m for m in prod)
+    assert any(
+        m.startswith(f"({request_id}) Endpoint request URI: arn:aws:apigateway") for m in prod
+    )
+    assert any("Received response. Status: 200" in m for m in prod)
+    # ERROR level: only calls that failed are written.
+    broken = call(api.url("quiet", "/broken"))
+    assert broken.status == 500
+    quiet = wait_for(lambda: messages("quiet", "Method completed with status: 500"))
+    assert any(line.startswith(f"({broken.header('x-amzn-RequestId')}) ") for line in quiet)
+    assert not any(line.startswith(f"({quiet_ok.header('x-amzn-RequestId')}) ") for line in quiet)
+    assert not any("quiet-body" in line for line in quiet)  # no data trace

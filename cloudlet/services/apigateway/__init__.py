@@ -143,7 +143,7 @@ class ApiGatewayService(Service):
 
     async def stop(self) -> None:
         if self._runtime is not None:
-            await self._runtime.access_log.flush()  # lines of the last calls
+            await self._runtime.logs.flush()  # log lines of the last calls
         await super().stop()
 
     def reset(self) -> None:

@@ -23,7 +23,6 @@ from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.execute_api import ApiRequest
 from cloudlet.gateway.protocol.wire import Response
 from cloudlet.services.apigateway import accesslog, gatewayresponses, integrations, keys, proxy
-from cloudlet.services.apigateway.accesslog import AccessLog
 from cloudlet.services.apigateway.authorize import Authorizers
 from cloudlet.services.apigateway.failures import (
     Failure,
@@ -34,6 +33,7 @@ from cloudlet.services.apigateway.failures import (
     missing_token,
     timed_out,
 )
+from cloudlet.services.apigateway.logwriter import LogWriter
 from cloudlet.services.apigateway.methods import DEFAULT_TIMEOUT_MS
 from cloudlet.services.apigateway.models import Schemas
 from cloudlet.services.apigateway.request import (
@@ -61,12 +61,12 @@ class Runtime:
         self.cloud = cloud
         self._deployed: dict[tuple[str, str], Deployed] = {}
         self.authorizers = Authorizers(self)
-        self.access_log = AccessLog(cloud)
+        self.logs = LogWriter(cloud)
 
     def reset(self) -> None:
         self._deployed.clear()
         self.authorizers.clear()
-        self.access_log.reset()
+        self.logs.reset()
 
     # -- the stage ---------------------------------------------------------------------
 
@@ -115,7 +115,10 @@ class Runtime:
             path_params=found.path_params if found is not None else {},
             apigw_id=request.request_id,
             forwarded=False,
+            trace=[],
+            data_trace=True,
         )
+        self._note_request(call)
         try:
             self._validate(call)
             integration = method["methodIntegration"]
@@ -123,7 +126,10 @@ class Runtime:
                 return await self._lambda_proxy(call, integration)
             return await integrations.run(self, call, integration)
         except Failure as failure:
+            call.note(f"Execution failed: {failure.text or failure.error_type}")
             return failure.status, [*JSON], failure.body
+        finally:
+            request.extra["log"] = "\n".join(call.trace or [])
 
     # -- a call ------------------------------------------------------------------------
 
@@ -202,11 +208,45 @@ class Runtime:
                 },
             )
             line = accesslog.render(settings["format"], context, deployed.variables)
-            self.access_log.add(settings["destinationArn"], f"{request.api_id}_{stage_name}", line)
+            where = accesslog.destination(settings["destinationArn"])
+            if where is not None:
+                self.logs.add((*where, f"{request.api_id}_{stage_name}"), [line])
+        if calls and calls[0].trace:
+            self._execution_log(calls[0], response, failure)
         if response is None:
             assert failure is not None
             raise failure
         return response
+
+    @staticmethod
+    def _note_request(call: Call) -> None:
+        call.note(f"Extended Request Id: {call.apigw_id}")
+        call.note(f"Starting execution for request: {call.request.request_id}")
+        call.note(f"HTTP Method: {call.request.method}, Resource Path: {call.path}")
+        call.note(f"Method request path: {call.path_params}")
+        call.note(f"Method request query string: {call.query}")
+        call.note_data(f"Method request headers: {call.headers}")
+        call.note_data(
+            f"Method request body before transformations: "
+            f"{call.request.body.decode('utf-8', 'replace')}"
+        )
+
+    def _execution_log(
+        self, call: Call, response: Response | None, failure: Failure | None
+    ) -> None:
+        """The call's execution log lines to `API-Gateway-Execution-Logs_{api}/{stage}`
+        (all of them at INFO, only failed calls' at ERROR)."""
+        status = response[0] if response is not None else failure.status if failure else 500
+        if failure is not None:
+            call.note(f"Execution failed: {failure.text or failure.error_type}")
+        call.note(f"Method completed with status: {status}")
+        level = call.deployed.log_level(call.resource["path"], call.method["httpMethod"])
+        if level is not None and level[0] == "ERROR" and status < 400:
+            return
+        deployed = call.deployed
+        group = f"API-Gateway-Execution-Logs_{call.request.api_id}/{call.stage_name}"
+        key = (deployed.region, deployed.account, group, deployed.deployment["id"])
+        self.logs.add(key, call.trace or [], create_group=True)
 
     async def _serve(
         self,
@@ -234,6 +274,10 @@ class Runtime:
             apigw_id=apigw_id,
         )
         calls.append(call)
+        logging_level = deployed.log_level(found.resource["path"], found.method["httpMethod"])
+        if logging_level is not None:
+            call.trace, call.data_trace = [], logging_level[1]
+            self._note_request(call)
         try:
             await self._authorize(call)
             self._check_api_key(call)
@@ -283,6 +327,7 @@ class Runtime:
                 call.stage_name,
             )
             if key_id is not None:
+                call.note(f"API Key {key_id} authorized for usage plan of stage {call.stage_name}")
                 call.api_key, call.api_key_id = value, key_id
                 return
         raise forbidden("INVALID_API_KEY")
@@ -337,6 +382,11 @@ class Runtime:
         if found is None:
             raise internal_error()
         request = {"FunctionName": found.group(1), "Payload": payload, "InvocationType": kind}
+        call.note(f"Endpoint request URI: {uri}")
+        call.note_data(
+            f"Endpoint request body after transformations: {payload.decode('utf-8', 'replace')}"
+        )
+        started = time.monotonic()
         # The invocation runs on when the integration times out (as the function does on
         # AWS): shielded, it is never cancelled half way through the Lambda pool.
         task = asyncio.get_running_loop().create_task(
@@ -357,7 +407,15 @@ class Runtime:
                 error.message,
             )
             raise internal_error() from None
-        return result.get("Payload") or b"", result.get("FunctionError")
+        answer: bytes = result.get("Payload") or b""
+        call.note(
+            f"Received response. Status: {result.get('StatusCode')}, Integration latency: "
+            f"{int((time.monotonic() - started) * 1000)} ms"
+        )
+        call.note_data(
+            f"Endpoint response body before transformations: {answer.decode('utf-8', 'replace')}"
+        )
+        return answer, result.get("FunctionError")
 
     @staticmethod
     def _binary_answer(call: Call) -> bool:
@@ -417,10 +475,20 @@ def _present(call: Call, parameter: str) -> bool:
     return True
 
 
+def _log_levels(stage: Doc) -> dict[str, tuple[str, bool]]:
+    levels = {}
+    for key, setting in (stage.get("methodSettings") or {}).items():
+        level = str(setting.get("loggingLevel", "OFF")).upper()
+        if level in ("INFO", "ERROR"):
+            levels[key] = (level, bool(setting.get("dataTraceEnabled")))
+    return levels
+
+
 def compile_deployment(api: Doc, stage: Doc, deployment: Doc) -> Deployed:
     """A deployment (its `_snapshot`) compiled for serving on `stage`."""
     snapshot = deployment["_snapshot"]
     return Deployed(
+        log_levels=_log_levels(stage),
         api=api,
         stage=stage,
         deployment=deployment,

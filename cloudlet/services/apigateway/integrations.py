@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 from xml.etree import ElementTree
@@ -163,6 +164,7 @@ def _request_body(call: Call, integration: Doc) -> tuple[bytes, str | None, vtl.
     if not template:
         return b"", content_type, None
     text, overrides = _render(call, template, body)
+    call.note_data(f"Endpoint request body after transformations: {text}")
     return text.encode(), content_type, overrides
 
 
@@ -239,6 +241,10 @@ def respond(
     """The method response for a backend answer (status/`outcome`, headers, body)."""
     chosen = _select(integration, outcome)
     if chosen is None:  # AWS: "No match for output mapping and no default output mapping"
+        call.note(
+            "Execution failed due to configuration error: No match for output mapping and no "
+            "default output mapping configured."
+        )
         raise internal_error()
     status = int(chosen["statusCode"])
     out: Headers = []
@@ -270,6 +276,10 @@ def respond(
             out += [header(k, v) for k, v in overrides.response_headers.items()]
     if not any(name.lower() == b"content-type" for name, _ in out):
         out.append((b"content-type", content_type.encode()))
+    call.note_data(f"Method response body after transformations: {_text(body)}")
+    call.note_data(
+        f"Method response headers: {[(k.decode(), v.decode('latin-1')) for k, v in out]}"
+    )
     return status, out, body
 
 
@@ -306,6 +316,7 @@ async def run(runtime: Runtime, call: Call, integration: Doc) -> Response:
 def _mock(call: Call, integration: Doc, body: bytes) -> Response:
     """A MOCK integration answers with the integration response the request template's
     `statusCode` selects (200 without one)."""
+    call.note("Mock integration")
     status = "200"
     try:
         value = orjson.loads(body) if body.strip() else {}
@@ -342,12 +353,30 @@ async def _exchange(
     body: bytes,
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     timeout = integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MS) / 1000
+    call.note(f"Endpoint request URI: {url}")
+    call.note_data(f"Endpoint request headers: {dict(headers)}")
+    call.note_data(f"Endpoint request body after transformations: {_text(body)}")
+    call.note(f"Sending request to {url}")
+    started = time.monotonic()
     try:
-        return await httpclient.request(method, url, headers, body, timeout=timeout)
+        answer = await httpclient.request(method, url, headers, body, timeout=timeout)
     except TimeoutError:
         raise timed_out() from None
-    except httpclient.HttpError:
+    except httpclient.HttpError as error:
+        call.note(f"Execution failed due to a network error: {error}")
         raise bad_gateway() from None
+    _note_received(call, answer[0], started, answer[2])
+    return answer
+
+
+def _text(body: bytes) -> str:
+    return body.decode("utf-8", "replace")
+
+
+def _note_received(call: Call, status: int, started: float, body: bytes) -> None:
+    latency = int((time.monotonic() - started) * 1000)
+    call.note(f"Received response. Status: {status}, Integration latency: {latency} ms")
+    call.note_data(f"Endpoint response body before transformations: {_text(body)}")
 
 
 async def _http_proxy(call: Call, integration: Doc) -> Response:
@@ -431,9 +460,13 @@ async def _aws(
         "aws4_request, SignedHeaders=host, Signature=0"
     )
     method = integration.get("httpMethod") or "POST"
+    call.note(f"Endpoint request URI: {uri} ({method} {path})")
+    call.note_data(f"Endpoint request body after transformations: {_text(body)}")
+    started = time.monotonic()
     status, raw_headers, answer = await runtime.cloud.internal_request(
         method, path, urlencode(query), headers, body
     )
+    _note_received(call, status, started, answer)
     decoded = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
     if any(k.lower() == "content-type" and "xml" in v for k, v in decoded):
         answer = _xml_as_json(answer)

@@ -66,9 +66,18 @@ class Deployed:
     schemas: Schemas
     account: str
     region: str
+    log_levels: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    """methodSettings with logging: `{path}/{METHOD}` or `*/*` -> (level, data trace)."""
     canary: Deployed | None = None
     """The stage's canary release, served to `canary_percent` % of the calls."""
     canary_percent: float = 0.0
+
+    def log_level(self, resource_path: str, http_method: str) -> tuple[str, bool] | None:
+        """The execution logging of a method (INFO or ERROR, data trace), if any."""
+        if not self.log_levels:
+            return None
+        key = resource_path.replace("~", "~0").replace("/", "~1") + "/" + http_method
+        return self.log_levels.get(key) or self.log_levels.get("*/*")
 
     @property
     def variables(self) -> dict[str, str]:
@@ -127,6 +136,20 @@ class Call:
     api_key_id: str | None = None
     forwarded: bool = True
     """Whether API Gateway's X-Forwarded-* headers are added (not for test invocations)."""
+    trace: list[str] | None = None
+    """Execution log lines, when the method's logging level asks for them."""
+    data_trace: bool = False
+    """Whether the execution log has bodies and headers (`dataTraceEnabled`)."""
+
+    def note(self, text: str) -> None:
+        """A line of the execution log (nothing when the call is not logged)."""
+        if self.trace is not None:
+            self.trace.append(f"({self.request.request_id}) {text}")
+
+    def note_data(self, text: str) -> None:
+        """A line with request or response data, logged only with dataTraceEnabled."""
+        if self.trace is not None and self.data_trace:
+            self.trace.append(f"({self.request.request_id}) {text[:1024]}")
 
     @property
     def stage_variables(self) -> dict[str, str]:

@@ -66,12 +66,11 @@ async def test_invoke_method(
     multi: dict[str, list[str]] = {}
     for name, value in out_headers:
         multi.setdefault(name.decode("latin-1"), []).append(value.decode("latin-1"))
+    # The execution log, as the console's test shows it.
     log = (
         f"Execution log for request {ctx.request_id}\n"
-        f"Starting execution for request: {ctx.request_id}\n"
-        f"HTTP Method: {api_request.method}, Resource Path: {api_request.path}\n"
-        f"Method request query string: {query or '{}'}\n"
-        f"Method completed with status: {status}\n"
+        f"{api_request.extra.get('log', '')}\n"
+        f"({ctx.request_id}) Method completed with status: {status}\n"
     )
     return {
         "status": status,
