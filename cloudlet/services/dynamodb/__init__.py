@@ -74,6 +74,11 @@ class DynamoDbService(Service):
                 writes.delete(store, table, table.key_of(item), item, stream_records.TTL_IDENTITY)
         store.expire_tokens(int(now * 1000))
         store.purge(PURGE_SLICE)
+        for table in store.all_tables():
+            for name in list(table.backfills):
+                with store.db.transaction():
+                    tables.backfill_round(store, table, name)
+                    store.save_table(table)
 
 
 def _wired(name: str, operation: Operation) -> Operation:

@@ -49,6 +49,8 @@ Item = dict[str, Any]
 Key = tuple[bytes, bytes]
 
 PURGE_SLICE = 20_000
+BACKFILL_SLICE = 20_000
+"""Items indexed per round when a GSI is added (UpdateTable does the first round)."""
 """Rows of a deleted table removed per round (DeleteTable does the first round)."""
 _PURGED = (
     ("dynamodb_index_entries", "idx, hk, rk, thk, trk"),
@@ -75,6 +77,7 @@ class Index:
     range: KeyAttr | None
     projection: str  # "ALL" | "KEYS_ONLY" | "INCLUDE"
     non_key: tuple[str, ...] = ()
+    ready: bool = True  # False while a new GSI is being filled from the table
 
     def key(self, item: Item) -> Key | None:
         """The item's entry key in this index, or None when the item is not in it
@@ -109,6 +112,9 @@ class Table:
     """(items, bytes), computed when described and dropped on every write."""
     index_stats: dict[int, tuple[int, int]] = field(default_factory=dict)
     """The same per index id."""
+    backfills: dict[str, list[str]] = field(default_factory=dict)
+    """GSIs being filled: index name -> the last table key done ([hk hex, rk hex]; [] at
+    the start)."""
 
     def __post_init__(self) -> None:
         self.refresh()
@@ -147,6 +153,7 @@ class Table:
                     r,
                     projection.get("ProjectionType", "ALL"),
                     tuple(projection.get("NonKeyAttributes", ())),
+                    index.get("IndexStatus", "ACTIVE") == "ACTIVE",
                 )
         self.indexes = indexes
 
@@ -171,6 +178,7 @@ class Table:
                 "ttl": self.ttl,
                 "next_index": self.next_index,
                 "index_ids": self.index_ids,
+                "backfills": self.backfills,
             }
         )
 
@@ -205,6 +213,7 @@ class DynamoStore:
                 data["ttl"],
                 data["next_index"],
                 data["index_ids"],
+                backfills=data.get("backfills", {}),
             )
             self.tables[(account, region, name)] = table
 
@@ -279,18 +288,25 @@ class DynamoStore:
         table.index_stats[index.id] = (row[0], row[1])
         return row[0], row[1]
 
-    def build_index(self, table: Table, index: Index) -> None:
-        """Backfill a new index from the table's items."""
-        rows = []
-        for hk, rk, blob in self.db.all(
-            "SELECT hk, rk, item FROM dynamodb_items WHERE tid = ?", (table.tid,)
-        ):
-            key = index.key(_load_item(blob))
-            if key is not None:
-                rows.append((table.tid, index.id, key[0], key[1], hk, rk))
+    def backfill(self, table: Table, index: Index, budget: int) -> bool:
+        """Index up to `budget` more of the table's items for a new GSI; True when the
+        whole table is done."""
+        mark = table.backfills.get(index.name) or []
+        after = (bytes.fromhex(mark[0]), bytes.fromhex(mark[1])) if mark else None
+        rows = self.table_range(table, None, None, None, True, after, budget)
+        entries = [
+            (table.tid, index.id, key[0], key[1], hk, rk)
+            for hk, rk, _, item in rows
+            if (key := index.key(item)) is not None
+        ]
         self.db.executemany(
-            "INSERT OR IGNORE INTO dynamodb_index_entries VALUES (?, ?, ?, ?, ?, ?)", rows
+            "INSERT OR IGNORE INTO dynamodb_index_entries VALUES (?, ?, ?, ?, ?, ?)", entries
         )
+        if len(rows) < budget:
+            table.backfills.pop(index.name, None)
+            return True
+        table.backfills[index.name] = [rows[-1][0].hex(), rows[-1][1].hex()]
+        return False
 
     def drop_index(self, table: Table, index_id: int) -> None:
         self.db.execute(

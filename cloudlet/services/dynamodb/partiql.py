@@ -575,6 +575,10 @@ def _run_select(
         index = table.indexes.get(statement.index)
         if index is None:
             raise validation(f"The table does not have the specified index: {statement.index}")
+        if not index.ready:
+            raise validation(
+                f"Cannot read from backfilling global secondary index: {statement.index}"
+            )
     compiled = Compiled()
     if statement.where:
         compiled.filter = exprs.condition(statement.where, "FilterExpression")

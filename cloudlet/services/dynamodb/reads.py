@@ -30,6 +30,8 @@ def _index_of(table: Table, request: dict[str, Any]) -> Index | None:
     index = table.indexes.get(name)
     if index is None:
         raise validation(f"The table does not have the specified index: {name}")
+    if not index.ready:
+        raise validation(f"Cannot read from backfilling global secondary index: {name}")
     if index.kind == "GSI" and request.get("ConsistentRead"):
         raise validation("Consistent reads are not supported on global secondary indexes")
     return index

@@ -24,7 +24,7 @@ from cloudlet.services.dynamodb.common import (
     not_found,
     validation,
 )
-from cloudlet.services.dynamodb.models import DynamoStore, Table
+from cloudlet.services.dynamodb.models import BACKFILL_SLICE, DynamoStore, Table
 
 MAX_GSI = 20
 MAX_LSI = 5
@@ -454,22 +454,33 @@ def update_table(
         description["TableClassSummary"] = {"TableClass": request["TableClass"]}
     if "DeletionProtectionEnabled" in request:
         description["DeletionProtectionEnabled"] = request["DeletionProtectionEnabled"]
-    previous = (table.description, table.index_ids, table.next_index)
+    for index in description.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in created:
+            index["IndexStatus"] = "CREATING"
+            index["Backfilling"] = True
+    backfills = {
+        name: mark
+        for name, mark in table.backfills.items()
+        if name in index_ids and name not in created
+    }
+    backfills.update({name: [] for name in created})
+    previous = (table.description, table.index_ids, table.next_index, table.backfills)
     table.description, table.index_ids, table.next_index = description, index_ids, next_index
+    table.backfills = backfills
     try:
         table.refresh()
         with store.db.transaction():
             for index_id in dropped:
                 store.drop_index(table, index_id)
             for name in created:
-                store.build_index(table, table.indexes[name])
+                backfill_round(store, table, name)
             if stream_change is True:
                 _enable_stream(store, table)
             elif stream_change is False:
                 stream_records.disable(store.db, table.arn, _ms())
             store.save_table(table)
     except BaseException:
-        table.description, table.index_ids, table.next_index = previous
+        table.description, table.index_ids, table.next_index, table.backfills = previous
         table.refresh()
         raise
     out = describe(store, table)
@@ -477,8 +488,21 @@ def update_table(
     for index in out.get("GlobalSecondaryIndexes", []):
         if index["IndexName"] in created:
             index["IndexStatus"] = "CREATING"
-            index["Backfilling"] = False
+            index["Backfilling"] = index["IndexName"] in table.backfills
     return {"TableDescription": out}
+
+
+def backfill_round(store: DynamoStore, table: Table, name: str) -> None:
+    """Index one slice of the table's items for the new GSI `name`; once the whole
+    table is indexed, the index becomes ACTIVE (and can be read)."""
+    index = table.indexes[name]
+    if not store.backfill(table, index, BACKFILL_SLICE):
+        return
+    for described in table.description.get("GlobalSecondaryIndexes", []):
+        if described["IndexName"] == name:
+            described["IndexStatus"] = "ACTIVE"
+            described.pop("Backfilling", None)
+    table.refresh()
 
 
 # -- DeleteTable ------------------------------------------------------------------------
