@@ -5,8 +5,10 @@ TTL deletions as service deletions, and the API's errors."""
 from __future__ import annotations
 
 import re
+import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,6 +17,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from conftest import CREDENTIALS, REGION, make_client
 from lambda_support import unique
+
+from cloudlet.testing import CloudletServer
 
 VIEW_TYPES = ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
 
@@ -395,3 +399,33 @@ def test_errors(ddb: Any, streams: Any) -> None:
     )
     code, _ = code_of(lambda: other.describe_stream(StreamArn=arn))
     assert code == "ResourceNotFoundException"
+
+
+# -- durability ----------------------------------------------------------------------------
+
+
+def test_streams_survive_a_kill(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    first = CloudletServer(data_dir=tmp_path / "data", port=port).start()
+    try:
+        ddb = make_client("dynamodb", first.endpoint_url)
+        name, arn = table(ddb, "NEW_IMAGE")
+        ddb.put_item(TableName=name, Item={"Id": {"N": "1"}})
+        before = read_all(make_client("dynamodbstreams", first.endpoint_url), arn)
+    finally:
+        first.kill()
+    second = CloudletServer(data_dir=tmp_path / "data", port=port).start()
+    try:
+        ddb = make_client("dynamodb", second.endpoint_url)
+        streams = make_client("dynamodbstreams", second.endpoint_url)
+        assert read_all(streams, arn) == before
+        ddb.put_item(TableName=name, Item={"Id": {"N": "2"}})
+        after = read_all(streams, arn)
+        assert [r["dynamodb"]["Keys"]["Id"]["N"] for r in after] == ["1", "2"]
+        assert int(after[1]["dynamodb"]["SequenceNumber"]) > int(
+            after[0]["dynamodb"]["SequenceNumber"]
+        )
+    finally:
+        second.stop()
