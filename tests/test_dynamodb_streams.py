@@ -251,6 +251,22 @@ def test_shard_iterator_types(ddb: Any, streams: Any) -> None:
     assert ids(streams.get_records(ShardIterator=it)["Records"]) == ["5"]
 
 
+def test_get_records_answers_about_one_megabyte(ddb: Any, streams: Any) -> None:
+    name, arn = table(ddb, "NEW_IMAGE")
+    blob = "x" * 100_000
+    for n in range(15):  # 1.5 MB of images
+        ddb.put_item(TableName=name, Item={"Id": {"N": str(n)}, "blob": {"S": blob}})
+    it = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard_of(streams, arn), ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    first = streams.get_records(ShardIterator=it)
+    assert 0 < len(first["Records"]) < 15
+    assert sum(r["dynamodb"]["SizeBytes"] for r in first["Records"]) <= 1024 * 1024
+    rest = streams.get_records(ShardIterator=first["NextShardIterator"])["Records"]
+    ids = [r["dynamodb"]["Keys"]["Id"]["N"] for r in first["Records"] + rest]
+    assert ids == [str(n) for n in range(15)]
+
+
 def test_disabling_closes_the_shard_and_enabling_starts_a_new_stream(
     ddb: Any, streams: Any
 ) -> None:
