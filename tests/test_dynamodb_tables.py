@@ -305,3 +305,33 @@ def test_endpoints_and_limits(ddb: Any) -> None:
     limits = ddb.describe_limits()
     assert limits["TableMaxWriteCapacityUnits"] == 40000
     assert limits["AccountMaxReadCapacityUnits"] == 80000
+
+
+def test_aws_cli(aws_cli: Any) -> None:
+    name = unique("cli")
+    created = aws_cli(
+        "dynamodb",
+        "create-table",
+        "--table-name",
+        name,
+        "--attribute-definitions",
+        "AttributeName=id,AttributeType=S",
+        "--key-schema",
+        "AttributeName=id,KeyType=HASH",
+        "--billing-mode",
+        "PAY_PER_REQUEST",
+    )
+    assert created["TableDescription"]["TableName"] == name
+    aws_cli("dynamodb", "wait", "table-exists", "--table-name", name)
+    aws_cli(
+        "dynamodb",
+        "put-item",
+        "--table-name",
+        name,
+        "--item",
+        '{"id": {"S": "a"}, "n": {"N": "1"}}',
+    )
+    got = aws_cli("dynamodb", "get-item", "--table-name", name, "--key", '{"id": {"S": "a"}}')
+    assert got["Item"] == {"id": {"S": "a"}, "n": {"N": "1"}}
+    scanned = aws_cli("dynamodb", "scan", "--table-name", name)
+    assert scanned["Count"] == 1
