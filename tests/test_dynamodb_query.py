@@ -445,3 +445,26 @@ def test_gsi_projection_limits_what_queries_see(ddb: Any, dyn: Any) -> None:
     )
     assert hidden["Count"] == 0 and hidden["ScannedCount"] == 1
     assert table.scan(IndexName="byG")["Count"] == 1
+
+
+def test_start_key_outside_the_key_condition(ddb: Any, main_table: Any) -> None:
+    code, message, _ = error_of(
+        lambda: ddb.query(
+            TableName=main_table.name,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :o)",
+            ExpressionAttributeValues={":pk": {"S": "USER#u123"}, ":o": {"S": "ORDER#"}},
+            ExclusiveStartKey={"PK": {"S": "USER#u123"}, "SK": {"S": "METADATA"}},
+        )
+    )
+    assert message == (
+        "The provided starting key is outside query boundaries based on provided conditions"
+    )
+    code, message, _ = error_of(
+        lambda: ddb.query(
+            TableName=main_table.name,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": "USER#u123"}},
+            ExclusiveStartKey={"PK": {"S": "USER#u999"}, "SK": {"S": "METADATA"}},
+        )
+    )
+    assert code == "ValidationException"

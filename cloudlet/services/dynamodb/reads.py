@@ -198,6 +198,11 @@ def _run(
         after = _start(table, index, request["ExclusiveStartKey"])
         if hk is not None and after[0] != hk:
             raise validation("The provided starting key does not match the range key predicate")
+        if hk is not None and not _within(after[1], low, high):
+            raise validation(
+                "The provided starting key is outside query boundaries based on provided "
+                "conditions"
+            )
     project = _projector(table, index, select, compiled)
     check = compiled.filter
     # A GSI's filter sees only what the index holds.
@@ -246,6 +251,14 @@ def _run(
     if consumed is not None:
         out["ConsumedCapacity"] = consumed
     return out
+
+
+def _within(
+    rk: bytes, low: tuple[bytes, bool] | None, high: tuple[bytes, bool] | None
+) -> bool:
+    if low is not None and (rk < low[0] or (rk == low[0] and not low[1])):
+        return False
+    return high is None or rk < high[0] or (rk == high[0] and high[1])
 
 
 def query(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]) -> dict[str, Any]:
