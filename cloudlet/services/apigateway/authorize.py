@@ -140,16 +140,18 @@ class Authorizers:
         key = (call.request.api_id, call.stage_name, authorizer["id"], *identity)
         grant = self._cached(key) if ttl and identity else None
         started = time.monotonic()
-        call.note(f"Starting authorizer: {authorizer['id']} for request: {call.request.request_id}")
-        if grant is not None:
-            call.note(f"Using valid authorizer policy for methodArn: {method_arn}")
+        if call.trace is not None:
+            call.note(f"Starting authorizer: {authorizer['id']}")
+            if grant is not None:
+                call.note(f"Using valid authorizer policy for methodArn: {method_arn}")
         if grant is None:
             grant = await self._invoke(call, authorizer, event)
             if ttl and identity:
                 self._remember(key, time.monotonic() + ttl, grant)
         latency = int((time.monotonic() - started) * 1000)
         call.grant = grant
-        call.note(f"Authorizer principal: {grant.principal_id}, policy: {grant.policy}")
+        if call.trace is not None:
+            call.note(f"Authorizer principal: {grant.principal_id}, policy: {grant.policy}")
         allowed = False
         for allow, patterns in grant.statements:
             if any(p.fullmatch(method_arn) for p in patterns):

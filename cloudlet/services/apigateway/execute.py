@@ -327,7 +327,8 @@ class Runtime:
                 call.stage_name,
             )
             if key_id is not None:
-                call.note(f"API Key {key_id} authorized for usage plan of stage {call.stage_name}")
+                if call.trace is not None:
+                    call.note(f"API Key {key_id} authorized for a usage plan of {call.stage_name}")
                 call.api_key, call.api_key_id = value, key_id
                 return
         raise forbidden("INVALID_API_KEY")
@@ -382,10 +383,9 @@ class Runtime:
         if found is None:
             raise internal_error()
         request = {"FunctionName": found.group(1), "Payload": payload, "InvocationType": kind}
-        call.note(f"Endpoint request URI: {uri}")
-        call.note_data(
-            f"Endpoint request body after transformations: {payload.decode('utf-8', 'replace')}"
-        )
+        if call.trace is not None:  # the texts cost: built only for a logged call
+            call.note(f"Endpoint request URI: {uri}")
+            call.note_data(f"Endpoint request body after transformations: {_text(payload)}")
         started = time.monotonic()
         # The invocation runs on when the integration times out (as the function does on
         # AWS): shielded, it is never cancelled half way through the Lambda pool.
@@ -408,13 +408,12 @@ class Runtime:
             )
             raise internal_error() from None
         answer: bytes = result.get("Payload") or b""
-        call.note(
-            f"Received response. Status: {result.get('StatusCode')}, Integration latency: "
-            f"{int((time.monotonic() - started) * 1000)} ms"
-        )
-        call.note_data(
-            f"Endpoint response body before transformations: {answer.decode('utf-8', 'replace')}"
-        )
+        if call.trace is not None:
+            call.note(
+                f"Received response. Status: {result.get('StatusCode')}, Integration latency: "
+                f"{int((time.monotonic() - started) * 1000)} ms"
+            )
+            call.note_data(f"Endpoint response body before transformations: {_text(answer)}")
         return answer, result.get("FunctionError")
 
     @staticmethod
@@ -456,6 +455,10 @@ def _remapped(name: bytes, value: bytes) -> tuple[bytes, bytes]:
     if name.lower() in _REMAPPED:
         return b"x-amzn-Remapped-" + name, value
     return name, value
+
+
+def _text(body: bytes) -> str:
+    return body.decode("utf-8", "replace")
 
 
 def _ignore_result(task: asyncio.Future[Any]) -> None:

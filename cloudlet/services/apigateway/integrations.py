@@ -164,7 +164,8 @@ def _request_body(call: Call, integration: Doc) -> tuple[bytes, str | None, vtl.
     if not template:
         return b"", content_type, None
     text, overrides = _render(call, template, body)
-    call.note_data(f"Endpoint request body after transformations: {text}")
+    if call.trace is not None:
+        call.note_data(f"Endpoint request body after transformations: {text}")
     return text.encode(), content_type, overrides
 
 
@@ -276,10 +277,10 @@ def respond(
             out += [header(k, v) for k, v in overrides.response_headers.items()]
     if not any(name.lower() == b"content-type" for name, _ in out):
         out.append((b"content-type", content_type.encode()))
-    call.note_data(f"Method response body after transformations: {_text(body)}")
-    call.note_data(
-        f"Method response headers: {[(k.decode(), v.decode('latin-1')) for k, v in out]}"
-    )
+    if call.trace is not None:
+        call.note_data(f"Method response body after transformations: {_text(body)}")
+        shown = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in out]
+        call.note_data(f"Method response headers: {shown}")
     return status, out, body
 
 
@@ -353,10 +354,11 @@ async def _exchange(
     body: bytes,
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     timeout = integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MS) / 1000
-    call.note(f"Endpoint request URI: {url}")
-    call.note_data(f"Endpoint request headers: {dict(headers)}")
-    call.note_data(f"Endpoint request body after transformations: {_text(body)}")
-    call.note(f"Sending request to {url}")
+    if call.trace is not None:
+        call.note(f"Endpoint request URI: {url}")
+        call.note_data(f"Endpoint request headers: {dict(headers)}")
+        call.note_data(f"Endpoint request body after transformations: {_text(body)}")
+        call.note(f"Sending request to {url}")
     started = time.monotonic()
     try:
         answer = await httpclient.request(method, url, headers, body, timeout=timeout)
@@ -374,6 +376,8 @@ def _text(body: bytes) -> str:
 
 
 def _note_received(call: Call, status: int, started: float, body: bytes) -> None:
+    if call.trace is None:
+        return
     latency = int((time.monotonic() - started) * 1000)
     call.note(f"Received response. Status: {status}, Integration latency: {latency} ms")
     call.note_data(f"Endpoint response body before transformations: {_text(body)}")
@@ -460,8 +464,9 @@ async def _aws(
         "aws4_request, SignedHeaders=host, Signature=0"
     )
     method = integration.get("httpMethod") or "POST"
-    call.note(f"Endpoint request URI: {uri} ({method} {path})")
-    call.note_data(f"Endpoint request body after transformations: {_text(body)}")
+    if call.trace is not None:
+        call.note(f"Endpoint request URI: {uri} ({method} {path})")
+        call.note_data(f"Endpoint request body after transformations: {_text(body)}")
     started = time.monotonic()
     status, raw_headers, answer = await runtime.cloud.internal_request(
         method, path, urlencode(query), headers, body
