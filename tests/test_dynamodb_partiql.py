@@ -43,6 +43,9 @@ def test_select(ddb: Any, name: str) -> None:
     assert items == [{"sk": {"S": "b"}, "n": {"N": "2"}}, {"sk": {"S": "c"}, "n": {"N": "3"}}]
     items = run(ddb, f"SELECT * FROM \"{name}\" WHERE pk = 'p' AND sk = 'b'")
     assert [i["tag"]["S"] for i in items] == ["t2"]
+    # OR binds looser than AND: this is not a read of partition 'p' alone.
+    items = run(ddb, f"SELECT sk FROM \"{name}\" WHERE pk = 'p' AND sk = 'a' OR pk = 'q'")
+    assert sorted(i["sk"]["S"] for i in items) == ["a", "a"]
     items = run(ddb, f'SELECT pk FROM "{name}" WHERE n >= 3')  # a scan
     assert sorted(i["pk"]["S"] for i in items) == ["p", "q"]
     items = run(

@@ -363,6 +363,8 @@ def _set_of(elements: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _conjuncts(text: str) -> list[list[str]]:
+    """The top-level AND operands of a condition; none when it has a top-level OR
+    (which binds looser than AND, so no operand holds for every match)."""
     parts: list[list[str]] = [[]]
     depth = 0
     between = False
@@ -371,6 +373,8 @@ def _conjuncts(text: str) -> list[list[str]]:
             depth += word.count("(")
         if word == ")":
             depth -= 1
+        if depth == 0 and word == "OR":
+            return []
         if depth == 0 and word == "BETWEEN":
             between = True
         if depth == 0 and word == "AND":
