@@ -179,7 +179,7 @@ def _range_bounds(
     return (value, True), None  # >=
 
 
-def _run(
+def read_page(
     store: DynamoStore,
     table: Table,
     index: Index | None,
@@ -200,8 +200,7 @@ def _run(
             raise validation("The provided starting key does not match the range key predicate")
         if hk is not None and not _within(after[1], low, high):
             raise validation(
-                "The provided starting key is outside query boundaries based on provided "
-                "conditions"
+                "The provided starting key is outside query boundaries based on provided conditions"
             )
     project = _projector(table, index, select, compiled)
     check = compiled.filter
@@ -253,9 +252,7 @@ def _run(
     return out
 
 
-def _within(
-    rk: bytes, low: tuple[bytes, bool] | None, high: tuple[bytes, bool] | None
-) -> bool:
+def _within(rk: bytes, low: tuple[bytes, bool] | None, high: tuple[bytes, bool] | None) -> bool:
     if low is not None and (rk < low[0] or (rk == low[0] and not low[1])):
         return False
     return high is None or rk < high[0] or (rk == high[0] and high[1])
@@ -281,7 +278,7 @@ def query(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]) -> d
     hk = _check_key_type(compiled.key.hash_value, hash_attr)
     low, high = _range_bounds(compiled.key, range_attr)
     forward = request.get("ScanIndexForward", True)
-    return _run(store, table, index, request, compiled, select, hk, low, high, forward, None)
+    return read_page(store, table, index, request, compiled, select, hk, low, high, forward, None)
 
 
 def scan(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]) -> dict[str, Any]:
@@ -309,4 +306,6 @@ def scan(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]) -> di
             )
         segment = (segment_no, total)
     compiled = compile_request(request, projection=True, filter="ScanFilter")
-    return _run(store, table, index, request, compiled, select, None, None, None, True, segment)
+    return read_page(
+        store, table, index, request, compiled, select, None, None, None, True, segment
+    )
