@@ -600,3 +600,57 @@ def test_canary_release_and_promotion(endpoint: str) -> None:
             restApiId=api.api_id, stageName="nostage", canarySettings={"percentTraffic": 10.0}
         )
     assert excinfo.value.response["Error"]["Code"] == "BadRequestException"
+
+
+COUNTER = """
+import json, uuid
+RUN = uuid.uuid4().hex
+COUNT = 0
+def handler(event, context):
+    global COUNT
+    COUNT += 1
+    return {"statusCode": 200, "body": json.dumps({"n": f"{RUN}:{COUNT}", "path": event["path"]})}
+"""
+
+
+def test_stage_cache_keys_and_flush(endpoint: str) -> None:
+    api = Builder(endpoint, "cached")
+    fn = api.function(COUNTER)
+    resource = api.proxy(
+        "/items/{id}", fn, "GET", requestParameters={"method.request.path.id": True}
+    )
+    api.deploy("prod")
+    api.apigw.update_stage(
+        restApiId=api.api_id,
+        stageName="prod",
+        patchOperations=[
+            {"op": "replace", "path": "/cacheClusterEnabled", "value": "true"},
+            {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
+        ],
+    )
+    url = api.url("prod", "/items/{}")
+    first = call(url.format(1)).json()
+    assert call(url.format(1)).json() == first
+    # No cache key parameters: another id gets the same cached answer, as on AWS.
+    assert call(url.format(2)).json() == first
+    api.apigw.flush_stage_cache(restApiId=api.api_id, stageName="prod")
+    fresh = call(url.format(2)).json()
+    assert fresh["n"] != first["n"] and fresh["path"] == "/items/2"
+    # With the path parameter as a cache key, each id has its own entry.
+    api.apigw.update_integration(
+        restApiId=api.api_id,
+        resourceId=resource,
+        httpMethod="GET",
+        patchOperations=[{"op": "add", "path": "/cacheKeyParameters/method.request.path.id"}],
+    )
+    api.deploy("prod")
+    one, two = call(url.format(1)).json(), call(url.format(2)).json()
+    assert (one["path"], two["path"]) == ("/items/1", "/items/2")
+    assert call(url.format(1)).json() == one
+    # Caching off for the method: every call reaches the function.
+    api.apigw.update_stage(
+        restApiId=api.api_id,
+        stageName="prod",
+        patchOperations=[{"op": "replace", "path": "/*/*/caching/enabled", "value": "false"}],
+    )
+    assert call(url.format(1)).json()["n"] != call(url.format(1)).json()["n"]

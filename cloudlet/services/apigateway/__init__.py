@@ -106,6 +106,7 @@ class ApiGatewayService(Service):
         "UpdateGatewayResponse": gatewayresponses.update_gateway_response,
         "DeleteGatewayResponse": gatewayresponses.delete_gateway_response,
         "FlushStageAuthorizersCache": deployments.flush_stage_authorizers_cache,
+        "FlushStageCache": deployments.flush_stage_cache,
         "CreateModel": models.create_model,
         "GetModel": models.get_model,
         "GetModels": models.get_models,

@@ -390,3 +390,12 @@ def flush_stage_authorizers_cache(
     stage = lookup.stage(store, api["id"], request["stageName"])
     store.runtime().authorizers.flush(api["id"], stage["stageName"])
     return {}
+
+
+def flush_stage_cache(
+    ctx: RequestContext, store: ApiGatewayStore, request: dict[str, Any]
+) -> dict[str, Any]:
+    api = lookup.rest_api(ctx, store, request["restApiId"])
+    stage = lookup.stage(store, api["id"], request["stageName"])
+    store.runtime().cache.flush(api["id"], stage["stageName"])
+    return {}

@@ -22,7 +22,14 @@ from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.execute_api import ApiRequest
 from cloudlet.gateway.protocol.wire import Response
-from cloudlet.services.apigateway import accesslog, gatewayresponses, integrations, keys, proxy
+from cloudlet.services.apigateway import (
+    accesslog,
+    cache,
+    gatewayresponses,
+    integrations,
+    keys,
+    proxy,
+)
 from cloudlet.services.apigateway.authorize import Authorizers
 from cloudlet.services.apigateway.failures import (
     Failure,
@@ -62,11 +69,13 @@ class Runtime:
         self._deployed: dict[tuple[str, str], Deployed] = {}
         self.authorizers = Authorizers(self)
         self.logs = LogWriter(cloud)
+        self.cache = cache.ResponseCache()
 
     def reset(self) -> None:
         self._deployed.clear()
         self.authorizers.clear()
         self.logs.reset()
+        self.cache.clear()
 
     # -- the stage ---------------------------------------------------------------------
 
@@ -283,12 +292,48 @@ class Runtime:
             self._check_api_key(call)
             self._validate(call)
             integration = found.method["methodIntegration"]
-            if integration["type"] == "AWS_PROXY":
-                return await self._lambda_proxy(call, integration)
-            return await integrations.run(self, call, integration)
+            if deployed.cache_policies:
+                return await self._cached(call, integration)
+            return await self._integrate(call, integration)
         except Failure as failure:
             failure.call = call  # for the gateway response's $context
             raise
+
+    async def _integrate(self, call: Call, integration: Doc) -> Response:
+        if integration["type"] == "AWS_PROXY":
+            return await self._lambda_proxy(call, integration)
+        return await integrations.run(self, call, integration)
+
+    async def _cached(self, call: Call, integration: Doc) -> Response:
+        """The integration's answer through the stage cache (cache.py)."""
+        deployed = call.deployed
+        policy = deployed.setting(
+            deployed.cache_policies, call.resource["path"], call.method["httpMethod"]
+        )
+        if policy is None:
+            return await self._integrate(call, integration)
+        key = (
+            call.request.api_id,
+            call.stage_name,
+            deployed.deployment["id"],
+            call.request.method,
+            call.resource["path"],
+            *(
+                integrations.request_value(call, name) or ""
+                for name in integration.get("cacheKeyParameters") or ()
+            ),
+        )
+        refresh = policy.honour_max_age_0 and "max-age=0" in call.request.headers.get(
+            "cache-control", ""
+        )
+        found = None if refresh else self.cache.get(key)
+        if found is not None:
+            call.note("Sending cached response")
+            return found[0], list(found[1]), found[2]
+        response = await self._integrate(call, integration)
+        if 200 <= response[0] < 300:
+            self.cache.put(key, policy.ttl, (response[0], list(response[1]), response[2]))
+        return response
 
     async def _authorize(self, call: Call) -> None:
         kind = call.method.get("authorizationType", "NONE")
@@ -491,6 +536,7 @@ def compile_deployment(api: Doc, stage: Doc, deployment: Doc) -> Deployed:
     """A deployment (its `_snapshot`) compiled for serving on `stage`."""
     snapshot = deployment["_snapshot"]
     return Deployed(
+        cache_policies=cache.policies(stage),
         log_levels=_log_levels(stage),
         api=api,
         stage=stage,

@@ -66,11 +66,18 @@ class Deployed:
     schemas: Schemas
     account: str
     region: str
+    cache_policies: dict[str, Any] = field(default_factory=dict)
+    """methodSettings with caching (`cache.Policy`), when the stage's cache is on."""
     log_levels: dict[str, tuple[str, bool]] = field(default_factory=dict)
     """methodSettings with logging: `{path}/{METHOD}` or `*/*` -> (level, data trace)."""
     canary: Deployed | None = None
     """The stage's canary release, served to `canary_percent` % of the calls."""
     canary_percent: float = 0.0
+
+    def setting(self, settings: dict[str, Any], resource_path: str, http_method: str) -> Any:
+        """The method's entry of per-method settings, else the `*/*` one."""
+        key = resource_path.replace("~", "~0").replace("/", "~1") + "/" + http_method
+        return settings.get(key) or settings.get("*/*")
 
     def log_level(self, resource_path: str, http_method: str) -> tuple[str, bool] | None:
         """The execution logging of a method (INFO or ERROR, data trace), if any."""
