@@ -2,8 +2,11 @@
 
 The path of a call: the API (by id; not ours -> None), the stage (unknown -> 403
 Forbidden), its deployment compiled once and cached while the stage document is the
-same object, the resource and method (none -> 403 Missing Authentication Token), the
-authorizer, the API key, then the integration. Nothing here touches SQLite.
+same object (with its canary), the resource and method (none -> 403 Missing
+Authentication Token), the authorizer, the API key, request validation, the stage
+cache, then the integration; API Gateway's own refusals go through the API's gateway
+responses; access and execution log lines are queued for CloudWatch Logs. Nothing here
+touches SQLite.
 """
 
 from __future__ import annotations
@@ -80,10 +83,11 @@ class Runtime:
     # -- the stage ---------------------------------------------------------------------
 
     def deployed(self, api: Doc, stage_name: str) -> Deployed | None:
+        key = (api["id"], stage_name)
         stage = self.store.get("stage", api["id"], stage_name)
         if stage is None:
+            self._deployed.pop(key, None)
             return None
-        key = (api["id"], stage_name)
         cached = self._deployed.get(key)
         if cached is not None and cached.stage is stage:
             return cached
@@ -130,10 +134,7 @@ class Runtime:
         self._note_request(call)
         try:
             self._validate(call)
-            integration = method["methodIntegration"]
-            if integration["type"] == "AWS_PROXY":
-                return await self._lambda_proxy(call, integration)
-            return await integrations.run(self, call, integration)
+            return await self._integrate(call, method["methodIntegration"])
         except Failure as failure:
             call.note(f"Execution failed: {failure.text or failure.error_type}")
             return failure.status, [*JSON], failure.body
