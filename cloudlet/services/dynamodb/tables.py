@@ -28,6 +28,12 @@ from cloudlet.services.dynamodb.models import BACKFILL_SLICE, DynamoStore, Table
 
 MAX_GSI = 20
 MAX_LSI = 5
+_REPLICA_MEMBERS = (
+    "ReplicaUpdates",
+    "GlobalTableWitnessUpdates",
+    "MultiRegionConsistency",
+    "GlobalTableSettingsReplicationMode",
+)
 
 
 def _ms() -> int:
@@ -344,6 +350,13 @@ def update_table(
     ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
 ) -> dict[str, Any]:
     table = find_table(ctx, store, request["TableName"])
+    replicas = [k for k in _REPLICA_MEMBERS if request.get(k) is not None]
+    if replicas:
+        raise ServiceError(
+            "NotImplemented",
+            f"cloudlet does not implement global tables ({', '.join(replicas)})",
+            status=501,
+        )
     changes = set(request) - {"TableName", "AttributeDefinitions"}
     if not changes:
         raise validation(
