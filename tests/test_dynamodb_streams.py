@@ -218,9 +218,9 @@ def test_every_write_path_is_recorded(ddb: Any, streams: Any) -> None:
 
 
 def test_shard_iterator_types(ddb: Any, streams: Any) -> None:
-    name, arn = table(ddb, "KEYS_ONLY")
+    name, arn = table(ddb, "NEW_IMAGE")
     shard = shard_of(streams, arn)
-    ddb.put_item(TableName=name, Item={"Id": {"N": "1"}})
+    ddb.put_item(TableName=name, Item={"Id": {"N": "1"}, "b": {"B": b"\x00\xff"}})
     latest = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")[
         "ShardIterator"
     ]
@@ -232,6 +232,7 @@ def test_shard_iterator_types(ddb: Any, streams: Any) -> None:
 
     everything = read_all(streams, arn)
     assert ids(everything) == ["1", "2", "3", "4"]
+    assert everything[0]["dynamodb"]["NewImage"]["b"] == {"B": b"\x00\xff"}
     assert ids(streams.get_records(ShardIterator=latest)["Records"]) == ["2", "3", "4"]
     third = everything[2]["dynamodb"]["SequenceNumber"]
     assert ids(read_all(streams, arn, "AT_SEQUENCE_NUMBER", SequenceNumber=third)) == ["3", "4"]
