@@ -474,7 +474,9 @@ class DynamoStore:
         )
 
     def expire_tokens(self, now_ms: int) -> None:
-        self.db.execute("DELETE FROM dynamodb_tokens WHERE expires <= ?", (now_ms,))
+        # Read first: an idle sweep should not open a write transaction every round.
+        if self.db.one("SELECT 1 FROM dynamodb_tokens WHERE expires <= ? LIMIT 1", (now_ms,)):
+            self.db.execute("DELETE FROM dynamodb_tokens WHERE expires <= ?", (now_ms,))
 
 
 _FIVE_YEARS = 5 * 365 * 24 * 3600
