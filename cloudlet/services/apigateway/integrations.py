@@ -23,6 +23,7 @@ from xml.etree import ElementTree
 
 import orjson
 
+from cloudlet import httpclient
 from cloudlet.gateway.protocol.model import load_service_model
 from cloudlet.gateway.protocol.wire import Response
 from cloudlet.services.apigateway import vtl
@@ -39,7 +40,6 @@ from cloudlet.services.apigateway.request import (
     substitute_stage_variables,
 )
 from cloudlet.services.apigateway.vtl.jsonpath import MISSING, compile_path
-from cloudlet.services.apigatewayv2 import httpclient
 
 if TYPE_CHECKING:
     from cloudlet.services.apigateway.execute import Runtime

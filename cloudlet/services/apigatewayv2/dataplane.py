@@ -17,11 +17,12 @@ from urllib.parse import unquote
 
 import orjson
 
+from cloudlet import httpclient
 from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.execute_api import ApiRequest
 from cloudlet.gateway.protocol.wire import Headers, Response
-from cloudlet.services.apigatewayv2 import httpclient, jwt
+from cloudlet.services.apigatewayv2 import jwt
 from cloudlet.services.apigatewayv2 import lambda_authorizer as lauth
 from cloudlet.services.apigatewayv2.cors import Cors
 from cloudlet.services.apigatewayv2.events import (

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from cloudlet.services.apigatewayv2 import httpclient
+from cloudlet import httpclient
 from cloudlet.services.apigatewayv2.models import ApiStore
 
 log = logging.getLogger("cloudlet.apigatewayv2")

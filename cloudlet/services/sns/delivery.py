@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from cloudlet import ids
+from cloudlet import httpclient, ids
 from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.base import Cloud
@@ -328,7 +328,7 @@ class DeliveryWorker:
             status = await http.post(sub.endpoint, headers, body)
         except http.NotLoopback as error:
             raise DeliveryFailed(f"cloudlet delivers only to this machine, not {error}", True)
-        except (OSError, TimeoutError, ValueError) as error:
+        except (httpclient.HttpError, OSError, TimeoutError, ValueError) as error:
             raise DeliveryFailed(f"{type(error).__name__}: {error}", client_side=False) from None
         # AWS retries an HTTP/S delivery when the status is outside 200-499.
         if status >= 500 or status < 200:
