@@ -1,6 +1,6 @@
 """Stage access logs: one line per call, in the stage's `accessLogSettings.format` with
 its `$context.*` variables, for the CloudWatch Logs group of `destinationArn` (written
-by logwriter.LogWriter). A group that does not exist drops its lines (AWS refuses to set
+by logs.writer.LogWriter). A group that does not exist drops its lines (AWS refuses to set
 such a destination; here it may be deleted later)."""
 
 from __future__ import annotations

@@ -43,7 +43,6 @@ from cloudlet.services.apigateway.failures import (
     missing_token,
     timed_out,
 )
-from cloudlet.services.apigateway.logwriter import LogWriter
 from cloudlet.services.apigateway.methods import DEFAULT_TIMEOUT_MS
 from cloudlet.services.apigateway.models import Schemas
 from cloudlet.services.apigateway.request import (
@@ -54,6 +53,7 @@ from cloudlet.services.apigateway.request import (
 )
 from cloudlet.services.apigateway.routes import RouteTable
 from cloudlet.services.apigateway.store import ApiGatewayStore, Doc
+from cloudlet.services.logs.writer import LogWriter
 
 if TYPE_CHECKING:
     from cloudlet.services.base import Cloud
@@ -62,6 +62,7 @@ log = logging.getLogger("cloudlet.apigateway")
 
 JSON = [(b"content-type", b"application/json")]
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's limit on a request's body
+LOG_FLUSH_S = 0.2  # access and execution log lines reach Logs within this
 _FUNCTION = re.compile(r"/functions/(.+)/invocations$")
 
 
@@ -71,7 +72,7 @@ class Runtime:
         self.cloud = cloud
         self._deployed: dict[tuple[str, str], Deployed] = {}
         self.authorizers = Authorizers(self)
-        self.logs = LogWriter(cloud)
+        self.logs = LogWriter(cloud, LOG_FLUSH_S)
         self.cache = cache.ResponseCache()
 
     def reset(self) -> None:

@@ -84,7 +84,6 @@ class Environment:
         self.current: Invocation | None = None
         self.waiter: asyncio.Future[Invocation] | None = None
         self.killed_for_timeout = False
-        self.log_ready = False  # its CloudWatch Logs stream exists
 
     # -- the Runtime API side -----------------------------------------------------------
 
