@@ -3,6 +3,7 @@ DeleteMessage(Batch) and PurgeQueue."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -82,6 +83,28 @@ def test_change_visibility_to_zero_makes_message_visible(sqs: SQSClient, queue_n
     )
 
     assert receive_one(sqs, url)["MessageId"] == message["MessageId"]
+
+
+def test_shortened_visibility_reaches_a_waiting_long_poll(sqs: SQSClient, queue_name: str) -> None:
+    # A long poll already waiting when the timeout is shortened (as a consumer's retry
+    # backoff does) gets the message once it is visible, not at the end of its wait.
+    url = create_queue(sqs, queue_name)
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    message = receive_one(sqs, url, VisibilityTimeout=300)
+    found: list[list[dict[str, str]]] = []
+    started = time.monotonic()
+    poll = threading.Thread(target=lambda: found.append(receive(sqs, url, WaitTimeSeconds=20)))
+    poll.start()
+    wait_until(lambda: counts(sqs, url) == (0, 1, 0))
+    time.sleep(0.5)  # not a wait for a condition: lets the long poll start waiting first
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=1
+    )
+    poll.join(30)
+    waited = time.monotonic() - started
+
+    assert [m["MessageId"] for m in found[0]] == [message["MessageId"]]
+    assert waited < 15  # a semantic bound, not speed: before its 20 s wait ran out
 
 
 def test_change_visibility_keeps_message_in_flight(sqs: SQSClient, queue_name: str) -> None:

@@ -466,8 +466,9 @@ def _change_visibility(store: SqsStore, queue: Queue, handle: str, timeout: int)
     # AWS accepts a change after the visibility timeout has run out (the message is
     # hidden again), so a received message is never refused as MessageNotInflight.
     store.set_visibility(row_id, now + timeout * 1000)
-    if timeout == 0:
-        store.notify(queue.arn)
+    # Waiting long polls planned their wake-up from the old timeout: wake them to
+    # re-plan, so a shortened timeout (a consumer's retry backoff) is honoured.
+    store.notify(queue.arn)
     return {}
 
 
