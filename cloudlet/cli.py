@@ -89,5 +89,14 @@ def apis(endpoint: str, region: str) -> None:
             click.echo(f"  {url}")
 
 
+# -- the application deployer (cloudlet/deploy/commands.py) --------------------------------
+from cloudlet.deploy.commands import deploy, destroy, outputs  # noqa: E402
+
+main.add_command(deploy)
+main.add_command(destroy)
+main.add_command(outputs)
+# -- end of the deployer commands ----------------------------------------------------------
+
+
 if __name__ == "__main__":
     main()
