@@ -7,13 +7,17 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cloudlet.app.errors import AppError
-from cloudlet.deploy.model import Change
-from cloudlet.deploy.target import DEFAULT_ENDPOINT, Target, answers, start_local_cloud
+
+if TYPE_CHECKING:  # the deployer (boto3) loads only when a command runs
+    from cloudlet.deploy.model import Change
+    from cloudlet.deploy.target import Target
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 
 _COLOURS = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red"}
 _SYMBOLS = {"create": "+", "update": "~", "replace": "±", "delete": "-", "none": " "}
@@ -33,6 +37,8 @@ def resolve_target(
     endpoint: str | None, use_aws: bool, region: str, app_dir: Path | None, start: bool = True
 ) -> Target:
     """The target; the default endpoint starts a local cloud when nothing answers there."""
+    from cloudlet.deploy.target import Target, answers, start_local_cloud
+
     if use_aws:
         if endpoint:
             raise click.UsageError("--aws and --endpoint exclude each other")

@@ -14,6 +14,7 @@ from cloudlet.app.constructs import App, Function
 from cloudlet.app.errors import AppError
 from cloudlet.deploy import naming
 from cloudlet.deploy.build import build
+from cloudlet.deploy.kinds.apis import HttpApiKind, RestApiKind
 from cloudlet.deploy.kinds.base import Kind
 from cloudlet.deploy.kinds.functions import FunctionKind, MappingKind, RoleKind
 from cloudlet.deploy.kinds.messaging import QueueKind, SubscriptionKind, TopicKind
@@ -25,7 +26,7 @@ KINDS: dict[str, Kind] = {
     kind.kind: kind
     for kind in (
         RoleKind(), QueueKind(), TableKind(), TopicKind(), SubscriptionKind(),
-        FunctionKind(), MappingKind(),
+        FunctionKind(), MappingKind(), RestApiKind(), HttpApiKind(),
     )
 }  # fmt: skip
 # Deletion order: users of a resource go before it.
