@@ -187,6 +187,27 @@ def test_poison_message_alone_is_retried_and_dead_lettered(env: Env, recorder: s
     assert [c for b, c in seen if b == "poison"] == ["1", "2", "3"]
 
 
+def test_a_batch_runs_the_code_the_function_has_when_it_is_invoked(env: Env, recorder: str) -> None:
+    # The mapping's pollers long-poll while the code is updated; the next batch must
+    # run the new code, not the code the poller saw when it started waiting.
+    url, arn = env.queue()
+    fn = env.function(recorder, MODE="")
+    env.mapping(fn, arn, BatchSize=1)
+    env.sqs.send_message(QueueUrl=url, MessageBody="before")
+    assert processed(env.collect(recorder, 1)) == [("before", "1")]
+    wait_for(lambda: env.counts(url) == (0, 0), what="an empty source queue")
+
+    tagged = RECORDER.replace(
+        'records = event["Records"]',
+        'records = [dict(r, body="v2:" + r["body"]) for r in event["Records"]]',
+    )
+    env.lam.update_function_code(FunctionName=fn, ZipFile=zipped({"app.py": tagged}))
+    env.lam.get_waiter("function_updated_v2").wait(FunctionName=fn, WaiterConfig={"Delay": 0.2})
+    env.sqs.send_message(QueueUrl=url, MessageBody="after")
+
+    assert processed(env.collect(recorder, 1)) == [("v2:after", "1")]
+
+
 def test_function_error_retries_the_whole_batch(env: Env, recorder: str) -> None:
     url, arn = env.queue(VisibilityTimeout=1)
     fn = env.function(recorder, MODE="raise-first")

@@ -269,6 +269,9 @@ class Runner:
             await self._delete(dropped)
         if not kept:
             return "ok"
+        # The batch may have been gathered over a long poll during which the function's
+        # code or configuration changed: invoke what the function is now.
+        fn = self.backend.store.get(self.function) or fn
         resolved = resolve(self.backend, fn, self.qualifier)
         payload = orjson.dumps({"Records": kept})
         visibility = await self._visibility()
