@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -28,7 +29,7 @@ def target_options(function: Any) -> Any:
     function = click.option(
         "--aws", "use_aws", is_flag=True, help="Deploy to AWS (standard credential chain)."
     )(function)
-    function = click.option("--endpoint", default=None, help=f"The cloud to deploy to [default: {DEFAULT_ENDPOINT}].")(function)  # fmt: skip
+    function = click.option("--endpoint", default=None, help=f"The cloud to deploy to [default: $CLOUDLET_ENDPOINT or {DEFAULT_ENDPOINT}, started when nothing answers there].")(function)  # fmt: skip
     function = click.option("--stage", default="dev", show_default=True, help="Stage name; stages live side by side.")(function)  # fmt: skip
     return function
 
@@ -43,7 +44,7 @@ def resolve_target(
         if endpoint:
             raise click.UsageError("--aws and --endpoint exclude each other")
         return Target(None, region)
-    url = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
+    url = (endpoint or os.environ.get("CLOUDLET_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
     if not answers(url):
         if endpoint is not None or not start or app_dir is None:
             raise click.ClickException(

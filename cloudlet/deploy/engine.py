@@ -13,14 +13,14 @@ from typing import Any
 from cloudlet.app.constructs import App, Function
 from cloudlet.app.errors import AppError
 from cloudlet.deploy import naming
-from cloudlet.deploy.build import build
+from cloudlet.deploy.build import build, check_handler
 from cloudlet.deploy.kinds.apis import HttpApiKind, RestApiKind
 from cloudlet.deploy.kinds.base import Kind
 from cloudlet.deploy.kinds.functions import FunctionKind, MappingKind, RoleKind
 from cloudlet.deploy.kinds.messaging import QueueKind, SubscriptionKind, TopicKind
 from cloudlet.deploy.kinds.tables import TableKind
 from cloudlet.deploy.model import Actual, Change, Context, Node, Unresolved, compile_app, order
-from cloudlet.deploy.target import Target
+from cloudlet.deploy.target import Target, answers
 
 KINDS: dict[str, Kind] = {
     kind.kind: kind
@@ -82,6 +82,10 @@ def plan(app: App, stage: str, target: Target) -> Plan:
     say what has to change."""
     naming_check(stage)
     nodes = compile_app(app, stage)
+    for node in nodes:
+        if node.kind == "function":
+            check_handler(node.source)  # the user's mistakes first, before any network
+    check_reachable(target)
     ctx = Context(target, app, stage, names={n.key: n.physical for n in nodes})
     with _pool() as pool:
         functions = [n for n in nodes if n.kind == "function"]
@@ -108,6 +112,11 @@ def plan(app: App, stage: str, target: Target) -> Plan:
             Change(node.kind, node.logical, "delete", "no longer in the app", node.physical)
         )
     return Plan(app, stage, ctx, nodes, changes, actual, orphans)
+
+
+def check_reachable(target: Target) -> None:
+    if target.endpoint and not answers(target.endpoint):
+        raise AppError(f"the endpoint {target.endpoint} does not answer (is the cloud running?)")
 
 
 def naming_check(stage: str) -> None:
@@ -252,6 +261,7 @@ def destroy(
 ) -> list[Change]:
     """Delete everything the app+stage owns (found by names and verified by tags)."""
     naming_check(stage)
+    check_reachable(target)
     app = App.__new__(App)  # only the name matters here; no file declared it
     app.name, app.base_dir, app.resources, app.outputs, app.declared_at = (
         app_name,
