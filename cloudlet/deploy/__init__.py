@@ -15,13 +15,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cloudlet.deploy.build import build
     from cloudlet.deploy.engine import Outputs, Plan, apply, destroy, outputs_path, plan
     from cloudlet.deploy.model import Change
+    from cloudlet.deploy.package import build
     from cloudlet.deploy.target import DEFAULT_ENDPOINT, Target
 
 _WHERE = {
-    "build": "cloudlet.deploy.build",
+    "build": "cloudlet.deploy.package",
     "Outputs": "cloudlet.deploy.engine",
     "Plan": "cloudlet.deploy.engine",
     "apply": "cloudlet.deploy.engine",

@@ -13,13 +13,13 @@ from typing import Any
 from cloudlet.app.constructs import App, Function
 from cloudlet.app.errors import AppError
 from cloudlet.deploy import naming
-from cloudlet.deploy.build import build, check_handler
 from cloudlet.deploy.kinds.apis import HttpApiKind, RestApiKind
 from cloudlet.deploy.kinds.base import Kind
 from cloudlet.deploy.kinds.functions import FunctionKind, MappingKind, RoleKind
 from cloudlet.deploy.kinds.messaging import QueueKind, SubscriptionKind, TopicKind
 from cloudlet.deploy.kinds.tables import TableKind
 from cloudlet.deploy.model import Actual, Change, Context, Node, Unresolved, compile_app, order
+from cloudlet.deploy.package import build, check_handler
 from cloudlet.deploy.target import Target, answers
 
 KINDS: dict[str, Kind] = {

@@ -193,18 +193,17 @@ class TableKind(Kind):
     def owned(self, ctx: Context) -> list[tuple[str, Node]]:
         ddb = ctx.client("dynamodb")
         found: list[tuple[str, Node]] = []
-        args: dict[str, Any] = {"ExclusiveStartTableName": ctx.prefix[:-1]}
+        args: dict[str, Any] = {}
+        # Every page: not every implementation lists names in order, so no seeking ahead.
         while True:
             page = ddb.list_tables(**args)
-            names = page.get("TableNames", [])
-            for name in names:
+            for name in page.get("TableNames", []):
                 if name.startswith(ctx.prefix):
                     arn = ctx.arn("dynamodb", f"table/{name}")
                     found.append((name, _found("table", ctx, name, {"name": name, "arn": arn})))
-            last = page.get("LastEvaluatedTableName")
-            if not last or (names and names[-1] > ctx.prefix + "\uffff"):
+            if not page.get("LastEvaluatedTableName"):
                 return found
-            args["ExclusiveStartTableName"] = last
+            args["ExclusiveStartTableName"] = page["LastEvaluatedTableName"]
 
     def owner_tags(self, ctx: Context, node: Node) -> dict[str, str]:
         tags = (
