@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -252,6 +254,13 @@ def test_redeploy_without_changes_does_nothing(shop: Shop) -> None:
     again = shop.plan()
     assert again.pending == []
     shop.outputs = apply(again)
+
+    # And as a user runs it: the command says so.
+    command = [sys.executable, "-m", "cloudlet", "deploy", str(shop.folder), "--yes"]
+    where = ["--endpoint", shop.endpoint, "--stage", shop.stage]
+    done = subprocess.run([*command, *where], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "no changes" in done.stdout
 
     assert _revisions(shop) == before
     assert _deployments(shop) == deployments
