@@ -3,6 +3,7 @@ converges on the next deploy."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,11 @@ def test_changes_made_behind_the_deployers_back_are_repaired(tmp_path: Path, end
     mapping = lam.list_event_source_mappings(FunctionName=prefix + "worker")["EventSourceMappings"][
         0
     ]
+    # As on AWS, a mapping still being created cannot be deleted: wait for it to settle.
+    deadline = time.monotonic() + 60
+    while lam.get_event_source_mapping(UUID=mapping["UUID"])["State"] == "Creating":
+        assert time.monotonic() < deadline, "the mapping stayed Creating"
+        time.sleep(0.05)
     lam.delete_event_source_mapping(UUID=mapping["UUID"])
     lam.update_function_configuration(FunctionName=prefix + "worker", MemorySize=512)
     sqs = make_client("sqs", endpoint)

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from cloudlet.app.errors import AppError
 _SKIP_DIRS = {"__pycache__", ".git", ".cloudlet", ".venv", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache"}  # fmt: skip
 _SKIP_SUFFIXES = (".pyc", ".pyo")
 _EPOCH = (1980, 1, 1, 0, 0, 0)
+# CPython 3.11 before 3.11.8 can fail ast.parse in concurrent threads with "AST constructor
+# recursion depth mismatch" (gh-106905); packages are built in parallel, so parse one at a time.
+_PARSING = threading.Lock()
 
 
 def _files(root: Path) -> list[tuple[str, Path]]:
@@ -59,7 +63,8 @@ def check_handler(function: Function) -> None:
             function.declared_at,
         )
     try:
-        tree = ast.parse(file.read_bytes(), str(file))
+        with _PARSING:
+            tree = ast.parse(file.read_bytes(), str(file))
     except SyntaxError as error:
         raise AppError(
             f"function {function.name!r}: syntax error in {file}:{error.lineno}: {error.msg}",

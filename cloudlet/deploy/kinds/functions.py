@@ -359,6 +359,7 @@ class FunctionKind(Kind):
         try:
             for mapping in _mappings(lam, FunctionName=node.physical):
                 if mapping.get("State") != "Deleting":
+                    _settled(lam, mapping["UUID"])
                     lam.delete_event_source_mapping(UUID=mapping["UUID"])
             lam.delete_function(FunctionName=node.physical)
         except Exception as error:
@@ -397,6 +398,17 @@ def _mappings(lam: Any, **filters: str) -> list[dict[str, Any]]:
         if not page.get("NextMarker"):
             return items
         args["Marker"] = page["NextMarker"]
+
+
+_SETTLING = ("Creating", "Updating", "Enabling", "Disabling")
+
+
+def _settled(lam: Any, uuid: str) -> None:
+    """Lambda refuses to change a mapping while it is creating or updating: wait it out."""
+    wait_for(
+        lambda: lam.get_event_source_mapping(UUID=uuid).get("State") not in _SETTLING,
+        f"event source mapping {uuid} to settle",
+    )
 
 
 class MappingKind(Kind):
@@ -487,12 +499,16 @@ class MappingKind(Kind):
             and actual.attrs.get("MaximumConcurrency") is not None
         ):
             args["ScalingConfig"] = {}
-        ctx.client("lambda").update_event_source_mapping(UUID=actual.outputs["uuid"], **args)
+        lam = ctx.client("lambda")
+        _settled(lam, actual.outputs["uuid"])
+        lam.update_event_source_mapping(UUID=actual.outputs["uuid"], **args)
         return actual.outputs
 
     def delete(self, ctx: Context, node: Node, actual: Actual) -> None:
+        lam = ctx.client("lambda")
         try:
-            ctx.client("lambda").delete_event_source_mapping(UUID=actual.outputs["uuid"])
+            _settled(lam, actual.outputs["uuid"])
+            lam.delete_event_source_mapping(UUID=actual.outputs["uuid"])
         except Exception as error:
             if not missing(error, "ResourceNotFoundException", "ResourceInUseException"):
                 raise
