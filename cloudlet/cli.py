@@ -98,5 +98,14 @@ main.add_command(outputs)
 # -- end of the deployer commands ----------------------------------------------------------
 
 
+# -- live development and the function tools (cloudlet/dev/commands.py) ---------------------
+from cloudlet.dev.commands import dev, invoke, logs  # noqa: E402
+
+main.add_command(dev)
+main.add_command(invoke)
+main.add_command(logs)
+# -- end of the dev commands ---------------------------------------------------------------
+
+
 if __name__ == "__main__":
     main()
