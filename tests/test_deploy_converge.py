@@ -49,6 +49,7 @@ def test_interrupted_deploy_converges(tmp_path: Path, endpoint: str) -> None:
     resumed = plan(load(file), "dev", RecordingTarget(endpoint))
     pending = {(c.kind, c.logical): c.action for c in resumed.pending}
     assert pending == {
+        ("queue", "jobs"): "create",
         ("function", "worker"): "create",
         ("esm", "worker<-queue:jobs"): "create",
         ("rest_api", "api"): "create",

@@ -147,13 +147,11 @@ def compile_app(app: App, stage: str) -> list[Node]:
                 deps = [key_of(resource), key_of(sub.target)]
                 nodes.append(Node("subscription", sub.name, sub.name, sub, deps))
         elif isinstance(resource, Function):
-            linked = [key_of(link.resource) for link in resource.links]
-            sources = [key_of(s.source) for s in resource.sources]
-            role_deps = sorted(set(linked + sources))
-            nodes.append(
-                Node("role", resource.name, name(resource.name, "role"), resource, role_deps)
-            )
-            env_deps = [k for k in linked if not k.startswith(("table:", "topic:"))]
+            # A role's policy names ARNs, which follow from names: it waits for nothing.
+            nodes.append(Node("role", resource.name, name(resource.name, "role"), resource))
+            # Linked queues' URLs are known once they exist; other links' values follow
+            # from names (so two functions may link each other).
+            env_deps = [key_of(k.resource) for k in resource.links if k.resource.kind == "queue"]
             env_deps += [
                 key_of(v.resource) for v in resource.environment.values() if isinstance(v, Ref)
             ]

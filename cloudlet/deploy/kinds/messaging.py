@@ -7,7 +7,7 @@ from typing import Any
 
 from cloudlet.app.constructs import Function, Queue, Subscription, Topic
 from cloudlet.deploy import naming
-from cloudlet.deploy.kinds.base import Kind, as_json, missing
+from cloudlet.deploy.kinds.base import Kind, as_json, missing, retry_while
 from cloudlet.deploy.model import Actual, Context, Node
 
 
@@ -108,8 +108,13 @@ class QueueKind(Kind):
     def create(self, ctx: Context, node: Node, desired: dict[str, Any]) -> dict[str, str]:
         keys = [k for k, v in desired.items() if v not in (None, False)]
         attributes = self._wire(desired, keys)
-        url = ctx.client("sqs").create_queue(
-            QueueName=node.physical, Attributes=attributes, tags=ctx.tags
+        sqs = ctx.client("sqs")
+        # AWS refuses a name for 60 s after its queue was deleted (a replace): wait it out.
+        url = retry_while(
+            lambda: sqs.create_queue(QueueName=node.physical, Attributes=attributes, tags=ctx.tags),
+            lambda error: missing(
+                error, "AWS.SimpleQueueService.QueueDeletedRecently", "QueueDeletedRecently"
+            ),
         )["QueueUrl"]
         return {"name": node.physical, "url": url, "arn": ctx.arn("sqs", node.physical)}
 
