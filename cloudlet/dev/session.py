@@ -17,6 +17,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -225,8 +226,15 @@ class DevSession:
             )
             self.deploy()
             return
-        for function in what.functions:
-            self.update_code(function, what.saved_at)
+        if len(what.functions) == 1:
+            self.update_code(what.functions[0], what.saved_at)
+        elif what.functions:
+            # Functions built from one shared folder update side by side.
+            with ThreadPoolExecutor(len(what.functions), "cloudlet-dev-update") as pool:
+                for job in [
+                    pool.submit(self.update_code, f, what.saved_at) for f in what.functions
+                ]:
+                    job.result()
 
     def summary(self) -> str:
         if not self.timings:
