@@ -171,3 +171,18 @@ def test_cli_reports_app_errors_without_a_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
     missing = CliRunner().invoke(main, ["deploy", str(tmp_path / "nothing.py")])
     assert missing.exit_code == 1 and "no app file at" in missing.output
+
+
+def test_authorizer_mistakes(tmp_path: Path) -> None:
+    base = (
+        'from cloudlet.app import App\napp = App("x")\nf = app.function("f", code="functions/f")\n'
+    )
+    cases = {
+        'app.rest_api("r").jwt_authorizer("j", issuer="https://i", audience=["a"])': "JWT authorizers are for HTTP APIs",
+        'a = app.http_api("a"); b = app.http_api("b"); b.route("GET", "/x", f, authorizer=a.lambda_authorizer("l", f))': "the authorizer must be one of http_api 'b'",
+        'app.http_api("a").route("GET", "/x", f, scopes=["s"])': "scopes need a JWT authorizer",
+    }
+    for line, expected in cases.items():
+        file = write_app(tmp_path, base + line + "\n", {"f": HANDLER})
+        error = error_of(file)
+        assert expected in str(error) and f"{file}:4" in str(error), (line, str(error))

@@ -4,6 +4,7 @@ APIs; `cloudlet deploy` (cloudlet.deploy) makes them exist. See docs/app.md."""
 from cloudlet.app.constructs import (
     Api,
     App,
+    Authorizer,
     EventSource,
     Function,
     HttpApi,
@@ -24,6 +25,7 @@ from cloudlet.app.loader import load
 __all__ = [
     "Api",
     "App",
+    "Authorizer",
     "AppError",
     "EventSource",
     "Function",

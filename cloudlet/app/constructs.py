@@ -360,11 +360,29 @@ class Function(Resource):
 
 
 @dataclass
+class Authorizer:
+    """Who may call a route: a Lambda authorizer (REST: TOKEN or REQUEST; HTTP: REQUEST
+    with simple responses) or, on HTTP APIs, a JWT authorizer (issuer + audience)."""
+
+    name: str
+    kind: str  # "lambda" or "jwt"
+    function: Function | None
+    identity_source: str
+    ttl: int
+    token_type: str  # REST Lambda authorizers: TOKEN or REQUEST
+    issuer: str | None
+    audience: list[str]
+    declared_at: Location | None
+
+
+@dataclass
 class Route:
     method: str
     path: str
     function: Function
     declared_at: Location | None
+    authorizer: Authorizer | None = None
+    scopes: list[str] | None = None
 
 
 class Api(Resource):
@@ -375,6 +393,7 @@ class Api(Resource):
     def __init__(self, app: App, name: str) -> None:
         super().__init__(app, name)
         self.routes: list[Route] = []
+        self.authorizers: dict[str, Authorizer] = {}
 
     @property
     def url(self) -> Ref:
@@ -384,21 +403,104 @@ class Api(Resource):
     def id(self) -> Ref:
         return self.ref("id")
 
-    def route(self, method: str, path: str, function: Function) -> Api:
-        """One method (or ANY) on one path (`/users/{id}`, `/files/{proxy+}`) to a function."""
-        self._add(method, path, function, caller_location())
+    def route(
+        self,
+        method: str,
+        path: str,
+        function: Function,
+        *,
+        authorizer: Authorizer | None = None,
+        scopes: list[str] | None = None,
+    ) -> Api:
+        """One method (or ANY) on one path (`/users/{id}`, `/files/{proxy+}`) to a
+        function, optionally behind one of this API's authorizers."""
+        self._add(method, path, function, caller_location(), authorizer, scopes)
         return self
 
-    def proxy(self, prefix: str, function: Function) -> Api:
+    def proxy(
+        self,
+        prefix: str,
+        function: Function,
+        *,
+        authorizer: Authorizer | None = None,
+        scopes: list[str] | None = None,
+    ) -> Api:
         """ANY `prefix` and ANY `prefix/{proxy+}` to `function`: the function routes
         inside (seed 000's wiring)."""
         where = caller_location()
         prefix = "/" + prefix.strip("/")
-        self._add("ANY", prefix, function, where)
-        self._add("ANY", prefix.rstrip("/") + "/{proxy+}", function, where)
+        self._add("ANY", prefix, function, where, authorizer, scopes)
+        self._add("ANY", prefix.rstrip("/") + "/{proxy+}", function, where, authorizer, scopes)
         return self
 
-    def _add(self, method: str, path: str, function: Function, where: Location | None) -> None:
+    def lambda_authorizer(
+        self,
+        name: str,
+        function: Function,
+        *,
+        identity_source: str | None = None,
+        ttl: int = 300,
+        token_type: Literal["TOKEN", "REQUEST"] = "TOKEN",
+    ) -> Authorizer:
+        """A Lambda authorizer. Identity source defaults to the Authorization header
+        (`method.request.header.Authorization` / `$request.header.Authorization`); its
+        answers are cached `ttl` seconds (0: not cached)."""
+        where = caller_location()
+        if not isinstance(function, Function) or function.app is not self.app:
+            raise AppError("an authorizer's function must be a function of this app", where)
+        if not 0 <= ttl <= 3600:
+            raise AppError("authorizer ttl must be 0 to 3600 seconds", where)
+        if token_type not in ("TOKEN", "REQUEST"):
+            raise AppError("token_type must be 'TOKEN' or 'REQUEST'", where)
+        default = (
+            "method.request.header.Authorization"
+            if isinstance(self, RestApi)
+            else "$request.header.Authorization"
+        )
+        found = Authorizer(
+            name, "lambda", function, identity_source or default, ttl, token_type, None, [], where
+        )
+        return self._authorizer(found)
+
+    def jwt_authorizer(
+        self,
+        name: str,
+        *,
+        issuer: str,
+        audience: list[str],
+        identity_source: str = "$request.header.Authorization",
+    ) -> Authorizer:
+        """A JWT authorizer (HTTP APIs): tokens signed by `issuer`'s keys for `audience`."""
+        where = caller_location()
+        if not isinstance(self, HttpApi):
+            raise AppError("JWT authorizers are for HTTP APIs; use lambda_authorizer", where)
+        if not issuer.startswith("https://") and not issuer.startswith("http://"):
+            raise AppError("issuer must be a URL", where)
+        if not audience:
+            raise AppError("a JWT authorizer needs at least one audience", where)
+        found = Authorizer(name, "jwt", None, identity_source, 0, "", issuer, list(audience), where)
+        return self._authorizer(found)
+
+    def _authorizer(self, found: Authorizer) -> Authorizer:
+        if not _LOGICAL.match(found.name):
+            raise AppError(f"authorizer name {found.name!r} is not valid", found.declared_at)
+        if found.name in self.authorizers:
+            raise AppError(
+                f"{self.kind} {self.name!r} already has an authorizer {found.name!r}",
+                found.declared_at,
+            )
+        self.authorizers[found.name] = found
+        return found
+
+    def _add(
+        self,
+        method: str,
+        path: str,
+        function: Function,
+        where: Location | None,
+        authorizer: Authorizer | None = None,
+        scopes: list[str] | None = None,
+    ) -> None:
         method = method.upper()
         if method not in _HTTP_METHODS:
             raise AppError(f"unknown HTTP method {method!r}", where)
@@ -413,7 +515,11 @@ class Api(Resource):
                 raise AppError(f"route path {path!r}: segment {segment!r} is not valid", where)
         if any(r.method == method and r.path == path for r in self.routes):
             raise AppError(f"{self.kind} {self.name!r} already has a route {method} {path}", where)
-        self.routes.append(Route(method, path, function, where))
+        if authorizer is not None and self.authorizers.get(authorizer.name) is not authorizer:
+            raise AppError(f"the authorizer must be one of {self.kind} {self.name!r}'s", where)
+        if scopes and (authorizer is None or authorizer.kind != "jwt"):
+            raise AppError("scopes need a JWT authorizer", where)
+        self.routes.append(Route(method, path, function, where, authorizer, list(scopes or [])))
 
 
 class RestApi(Api):

@@ -164,7 +164,10 @@ def compile_app(app: App, stage: str) -> list[Node]:
                 nodes.append(Node("esm", source.name, source.name, source, deps))
         elif isinstance(resource, Api):
             kind = "rest_api" if isinstance(resource, RestApi) else "http_api"
-            deps = sorted({key_of(r.function) for r in resource.routes})
+            deps = sorted(
+                {key_of(r.function) for r in resource.routes}
+                | {key_of(a.function) for a in resource.authorizers.values() if a.function}
+            )
             nodes.append(Node(kind, resource.name, name(resource.name, kind), resource, deps))
     _check_refs(app, nodes)
     return nodes

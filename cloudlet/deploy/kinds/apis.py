@@ -8,16 +8,24 @@ import hashlib
 import json
 from typing import Any
 
-from cloudlet.app.constructs import Api, Function
+from cloudlet.app.constructs import Api, Authorizer, Function
 from cloudlet.deploy.kinds.base import Kind, missing
 from cloudlet.deploy.kinds.messaging import _found, _grant, _has_permission
 from cloudlet.deploy.model import Actual, Context, Node
 
 
-def _routes(ctx: Context, api: Api) -> dict[str, str]:
-    """'METHOD /path' -> the function ARN it invokes."""
+def _fn_arn(ctx: Context, function: Function) -> str:
+    return ctx.arn("lambda", f"function:{ctx.name_of(function)}")
+
+
+def _routes(ctx: Context, api: Api) -> dict[str, list[Any]]:
+    """'METHOD /path' -> [function ARN, authorizer name or None, scopes]."""
     return {
-        f"{route.method} {route.path}": ctx.arn("lambda", f"function:{ctx.name_of(route.function)}")
+        f"{route.method} {route.path}": [
+            _fn_arn(ctx, route.function),
+            route.authorizer.name if route.authorizer else None,
+            sorted(route.scopes or []),
+        ]
         for route in api.routes
     }
 
@@ -26,7 +34,41 @@ def _functions(api: Api) -> list[Function]:
     seen: dict[str, Function] = {}
     for route in api.routes:
         seen.setdefault(route.function.name, route.function)
+    for authorizer in api.authorizers.values():
+        if authorizer.function is not None:
+            seen.setdefault(authorizer.function.name, authorizer.function)
     return list(seen.values())
+
+
+def _rest_authorizer(ctx: Context, authorizer: Authorizer) -> dict[str, Any]:
+    assert authorizer.function is not None
+    return {
+        "type": authorizer.token_type,
+        "authorizerUri": _invoke_uri(ctx, _fn_arn(ctx, authorizer.function)),
+        "identitySource": authorizer.identity_source,
+        "authorizerResultTtlInSeconds": authorizer.ttl,
+    }
+
+
+def _http_authorizer(ctx: Context, authorizer: Authorizer) -> dict[str, Any]:
+    if authorizer.kind == "jwt":
+        return {
+            "AuthorizerType": "JWT",
+            "IdentitySource": [authorizer.identity_source],
+            "JwtConfiguration": {
+                "Issuer": authorizer.issuer,
+                "Audience": sorted(authorizer.audience),
+            },
+        }
+    assert authorizer.function is not None
+    return {
+        "AuthorizerType": "REQUEST",
+        "AuthorizerUri": _invoke_uri(ctx, _fn_arn(ctx, authorizer.function)),
+        "IdentitySource": [authorizer.identity_source],
+        "AuthorizerPayloadFormatVersion": "2.0",
+        "EnableSimpleResponses": True,
+        "AuthorizerResultTtlInSeconds": authorizer.ttl,
+    }
 
 
 def _invoke_uri(ctx: Context, function_arn: str) -> str:
@@ -72,11 +114,18 @@ class RestApiKind(Kind):
         api = found[0]
         api_id = api["id"]
         resources = _resources(apigw, api_id)
-        routes: dict[str, str] = {}
+        authorizers = _rest_authorizers(apigw, api_id)
+        names = {a["id"]: a["name"] for a in authorizers}
+        routes: dict[str, list[Any]] = {}
         for resource in resources:
             for method, detail in (resource.get("resourceMethods") or {}).items():
                 integration = detail.get("methodIntegration") or {}
-                routes[f"{method} {resource['path']}"] = _function_of(integration.get("uri", ""))
+                authorizer = None
+                if detail.get("authorizationType") == "CUSTOM":
+                    authorizer = names.get(detail.get("authorizerId", ""))
+                routes[f"{method} {resource['path']}"] = [
+                    _function_of(integration.get("uri", "")), authorizer, [],
+                ]  # fmt: skip
         try:
             stage = apigw.get_stage(restApiId=api_id, stageName=ctx.stage)
             deployment = apigw.get_deployment(restApiId=api_id, deploymentId=stage["deploymentId"])
@@ -87,11 +136,23 @@ class RestApiKind(Kind):
             deployed = ""
         functions = sorted({ctx.name_of(f) for f in _functions(node.source)})
         attrs = {
+            "Authorizers": {
+                a["name"]: {
+                    "type": a.get("type"),
+                    "authorizerUri": a.get("authorizerUri"),
+                    "identitySource": a.get("identitySource"),
+                    "authorizerResultTtlInSeconds": a.get("authorizerResultTtlInSeconds", 300),
+                }
+                for a in authorizers
+            },
             "Routes": routes,
             "Deployed": deployed,
             "Permissions": _permissions(ctx, api_id, functions),
         }
-        extra = {"resources": {r["path"]: r["id"] for r in resources}}
+        extra = {
+            "resources": {r["path"]: r["id"] for r in resources},
+            "authorizers": {a["name"]: a["id"] for a in authorizers},
+        }
         return Actual(attrs, self._outputs(ctx, node, api_id), extra)
 
     def _outputs(self, ctx: Context, node: Node, api_id: str) -> dict[str, str]:
@@ -102,10 +163,14 @@ class RestApiKind(Kind):
         return {"id": api_id, "name": node.physical, "url": url}
 
     def desired(self, ctx: Context, node: Node) -> dict[str, Any]:
-        routes = _routes(ctx, node.source)
-        digest = hashlib.sha256(json.dumps(routes, sort_keys=True).encode()).hexdigest()[:16]
-        functions = sorted({ctx.name_of(f) for f in _functions(node.source)})
+        api: Api = node.source
+        routes = _routes(ctx, api)
+        authorizers = {a.name: _rest_authorizer(ctx, a) for a in api.authorizers.values()}
+        state = json.dumps([routes, authorizers], sort_keys=True).encode()
+        digest = hashlib.sha256(state).hexdigest()[:16]
+        functions = sorted({ctx.name_of(f) for f in _functions(api)})
         return {
+            "Authorizers": authorizers,
             "Routes": routes,
             "Deployed": f"cloudlet {digest}",
             "Permissions": dict.fromkeys(functions, True),
@@ -118,9 +183,9 @@ class RestApiKind(Kind):
         )  # fmt: skip
         resources = _resources(ctx.client("apigateway"), api["id"])
         actual = Actual(
-            {"Routes": {}, "Deployed": "", "Permissions": {}},
+            {"Authorizers": {}, "Routes": {}, "Deployed": "", "Permissions": {}},
             self._outputs(ctx, node, api["id"]),
-            {"resources": {r["path"]: r["id"] for r in resources}},
+            {"resources": {r["path"]: r["id"] for r in resources}, "authorizers": {}},
         )
         return self.update(ctx, node, desired, actual)
 
@@ -130,25 +195,37 @@ class RestApiKind(Kind):
         apigw = ctx.client("apigateway")
         api_id = actual.outputs["id"]
         ids: dict[str, str] = dict(actual.extra["resources"])
-        have: dict[str, str] = actual.attrs.get("Routes", {})
-        want: dict[str, str] = desired["Routes"]
+        have: dict[str, list[Any]] = actual.attrs.get("Routes", {})
+        want: dict[str, list[Any]] = desired["Routes"]
+        authorizer_ids = self._sync_authorizers(ctx, api_id, desired, actual)
         for key in sorted(set(have) - set(want)):
             method, path = key.split(" ", 1)
             apigw.delete_method(restApiId=api_id, resourceId=ids[path], httpMethod=method)
-        for key, function_arn in sorted(want.items()):
-            if have.get(key) == function_arn:
+        for key, (function_arn, authorizer, _) in sorted(want.items()):
+            if have.get(key) == want[key]:
                 continue
             method, path = key.split(" ", 1)
             resource_id = self._resource(apigw, api_id, ids, path)
-            if key not in have:
+            if key in have and have[key][1] != authorizer:
+                # A method's authorization is set when it is put: put it again.
+                apigw.delete_method(restApiId=api_id, resourceId=resource_id, httpMethod=method)
+            if key not in have or have[key][1] != authorizer:
+                auth: dict[str, Any] = {"authorizationType": "NONE"}
+                if authorizer:
+                    auth = {
+                        "authorizationType": "CUSTOM",
+                        "authorizerId": authorizer_ids[authorizer],
+                    }
                 apigw.put_method(
-                    restApiId=api_id, resourceId=resource_id, httpMethod=method,
-                    authorizationType="NONE",
-                )  # fmt: skip
+                    restApiId=api_id, resourceId=resource_id, httpMethod=method, **auth
+                )
             apigw.put_integration(
                 restApiId=api_id, resourceId=resource_id, httpMethod=method, type="AWS_PROXY",
                 integrationHttpMethod="POST", uri=_invoke_uri(ctx, function_arn),
             )  # fmt: skip
+        for name, authorizer_id in actual.extra.get("authorizers", {}).items():
+            if name not in desired["Authorizers"]:
+                apigw.delete_authorizer(restApiId=api_id, authorizerId=authorizer_id)
         # Resources no route uses any more go, deepest first.
         used = {key.split(" ", 1)[1] for key in want}
         needed = {"/"} | {p for path in used for p in _ancestors(path)}
@@ -165,6 +242,27 @@ class RestApiKind(Kind):
                     restApiId=api_id, stageName=ctx.stage, description=desired["Deployed"]
                 )
         return actual.outputs
+
+    def _sync_authorizers(
+        self, ctx: Context, api_id: str, desired: dict[str, Any], actual: Actual
+    ) -> dict[str, str]:
+        apigw = ctx.client("apigateway")
+        ids: dict[str, str] = dict(actual.extra.get("authorizers", {}))
+        have = actual.attrs.get("Authorizers", {})
+        for name, config in desired["Authorizers"].items():
+            if name not in ids:
+                created = apigw.create_authorizer(restApiId=api_id, name=name, **config)
+                ids[name] = created["id"]
+            elif have.get(name) != config:
+                patch = [
+                    {"op": "replace", "path": f"/{key}", "value": str(value)}
+                    for key, value in config.items()
+                    if have[name].get(key) != value
+                ]
+                apigw.update_authorizer(
+                    restApiId=api_id, authorizerId=ids[name], patchOperations=patch
+                )
+        return ids
 
     def _resource(self, apigw: Any, api_id: str, ids: dict[str, str], path: str) -> str:
         if path in ids:
@@ -192,6 +290,17 @@ class RestApiKind(Kind):
 
     def owner_tags(self, ctx: Context, node: Node) -> dict[str, str]:
         return dict(node.source["tags"])
+
+
+def _rest_authorizers(apigw: Any, api_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    args: dict[str, Any] = {"restApiId": api_id, "limit": 500}
+    while True:
+        page = apigw.get_authorizers(**args)
+        items += page.get("items", [])
+        if not page.get("position"):
+            return items
+        args["position"] = page["position"]
 
 
 def _ancestors(path: str) -> list[str]:
@@ -235,16 +344,26 @@ class HttpApiKind(Kind):
             i["IntegrationId"]: i.get("IntegrationUri", "")
             for i in _pages(v2.get_integrations, ApiId=api_id)
         }
-        routes: dict[str, str] = {}
+        authorizers = _pages(v2.get_authorizers, ApiId=api_id)
+        names = {a["AuthorizerId"]: a["Name"] for a in authorizers}
+        routes: dict[str, list[Any]] = {}
         route_ids: dict[str, str] = {}
         for route in _pages(v2.get_routes, ApiId=api_id):
             target = (route.get("Target") or "").removeprefix("integrations/")
-            routes[route["RouteKey"]] = _function_of(integrations.get(target, ""))
+            authorizer = None
+            if route.get("AuthorizationType") in ("JWT", "CUSTOM"):
+                authorizer = names.get(route.get("AuthorizerId", ""))
+            routes[route["RouteKey"]] = [
+                _function_of(integrations.get(target, "")),
+                authorizer,
+                sorted(route.get("AuthorizationScopes") or []),
+            ]
             route_ids[route["RouteKey"]] = route["RouteId"]
         stages = {s["StageName"]: s for s in _pages(v2.get_stages, ApiId=api_id)}
         default = stages.get("$default")
         functions = sorted({ctx.name_of(f) for f in _functions(node.source)})
         attrs = {
+            "Authorizers": {a["Name"]: _http_authorizer_view(a) for a in authorizers},
             "Routes": routes,
             "Stage": bool(default and default.get("AutoDeploy")),
             "Permissions": _permissions(ctx, api_id, functions),
@@ -253,6 +372,7 @@ class HttpApiKind(Kind):
             "integrations": {_function_of(uri): i for i, uri in integrations.items()},
             "routes": route_ids,
             "stage": default is not None,
+            "authorizers": {a["Name"]: a["AuthorizerId"] for a in authorizers},
         }
         return Actual(attrs, self._outputs(ctx, node, api_id, api.get("ApiEndpoint")), extra)
 
@@ -266,9 +386,11 @@ class HttpApiKind(Kind):
         return {"id": api_id, "name": node.physical, "url": url}
 
     def desired(self, ctx: Context, node: Node) -> dict[str, Any]:
-        functions = sorted({ctx.name_of(f) for f in _functions(node.source)})
+        api: Api = node.source
+        functions = sorted({ctx.name_of(f) for f in _functions(api)})
         return {
-            "Routes": _routes(ctx, node.source),
+            "Authorizers": {a.name: _http_authorizer(ctx, a) for a in api.authorizers.values()},
+            "Routes": _routes(ctx, api),
             "Stage": True,
             "Permissions": dict.fromkeys(functions, True),
         }
@@ -279,9 +401,9 @@ class HttpApiKind(Kind):
             Description=f"cloudlet {ctx.app.name} {ctx.stage}: {node.logical}",
         )  # fmt: skip
         actual = Actual(
-            {"Routes": {}, "Stage": False, "Permissions": {}},
+            {"Authorizers": {}, "Routes": {}, "Stage": False, "Permissions": {}},
             self._outputs(ctx, node, api["ApiId"], api.get("ApiEndpoint")),
-            {"integrations": {}, "routes": {}, "stage": False},
+            {"integrations": {}, "routes": {}, "stage": False, "authorizers": {}},
         )
         return self.update(ctx, node, desired, actual)
 
@@ -292,8 +414,15 @@ class HttpApiKind(Kind):
         api_id = actual.outputs["id"]
         integrations: dict[str, str] = dict(actual.extra["integrations"])  # function ARN -> id
         route_ids: dict[str, str] = actual.extra["routes"]
-        have: dict[str, str] = actual.attrs.get("Routes", {})
-        want: dict[str, str] = desired["Routes"]
+        have: dict[str, list[Any]] = actual.attrs.get("Routes", {})
+        want: dict[str, list[Any]] = desired["Routes"]
+        authorizer_ids: dict[str, str] = dict(actual.extra.get("authorizers", {}))
+        for name, config in desired["Authorizers"].items():
+            if name not in authorizer_ids:
+                created = v2.create_authorizer(ApiId=api_id, Name=name, **config)
+                authorizer_ids[name] = created["AuthorizerId"]
+            elif actual.attrs.get("Authorizers", {}).get(name) != config:
+                v2.update_authorizer(ApiId=api_id, AuthorizerId=authorizer_ids[name], **config)
 
         def integration(function_arn: str) -> str:
             if function_arn not in integrations:
@@ -306,17 +435,29 @@ class HttpApiKind(Kind):
 
         for key in sorted(set(have) - set(want)):
             v2.delete_route(ApiId=api_id, RouteId=route_ids[key])
-        for key, function_arn in sorted(want.items()):
-            if have.get(key) == function_arn:
+        for key, (function_arn, authorizer, scopes) in sorted(want.items()):
+            if have.get(key) == want[key]:
                 continue
-            target = f"integrations/{integration(function_arn)}"
+            args: dict[str, Any] = {
+                "Target": f"integrations/{integration(function_arn)}",
+                "AuthorizationType": "NONE",
+                "AuthorizationScopes": scopes,
+            }
+            if authorizer:
+                kind = desired["Authorizers"][authorizer]["AuthorizerType"]
+                args["AuthorizationType"] = "JWT" if kind == "JWT" else "CUSTOM"
+                args["AuthorizerId"] = authorizer_ids[authorizer]
             if key in route_ids:
-                v2.update_route(ApiId=api_id, RouteId=route_ids[key], Target=target)
+                v2.update_route(ApiId=api_id, RouteId=route_ids[key], **args)
             else:
-                v2.create_route(ApiId=api_id, RouteKey=key, Target=target)
+                v2.create_route(ApiId=api_id, RouteKey=key, **args)
+        used = {spec[0] for spec in want.values()}
         for function_arn, integration_id in integrations.items():
-            if function_arn not in want.values():
+            if function_arn not in used:
                 v2.delete_integration(ApiId=api_id, IntegrationId=integration_id)
+        for name, authorizer_id in actual.extra.get("authorizers", {}).items():
+            if name not in desired["Authorizers"]:
+                v2.delete_authorizer(ApiId=api_id, AuthorizerId=authorizer_id)
         if not actual.attrs.get("Stage"):
             if actual.extra.get("stage"):
                 v2.update_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
@@ -342,6 +483,28 @@ class HttpApiKind(Kind):
 
     def owner_tags(self, ctx: Context, node: Node) -> dict[str, str]:
         return dict(node.source["tags"])
+
+
+def _http_authorizer_view(found: dict[str, Any]) -> dict[str, Any]:
+    """An authorizer as GetAuthorizers shows it, in the shape _http_authorizer builds."""
+    if found.get("AuthorizerType") == "JWT":
+        jwt = found.get("JwtConfiguration") or {}
+        return {
+            "AuthorizerType": "JWT",
+            "IdentitySource": found.get("IdentitySource", []),
+            "JwtConfiguration": {
+                "Issuer": jwt.get("Issuer"),
+                "Audience": sorted(jwt.get("Audience", [])),
+            },
+        }
+    return {
+        "AuthorizerType": found.get("AuthorizerType"),
+        "AuthorizerUri": found.get("AuthorizerUri"),
+        "IdentitySource": found.get("IdentitySource", []),
+        "AuthorizerPayloadFormatVersion": found.get("AuthorizerPayloadFormatVersion"),
+        "EnableSimpleResponses": bool(found.get("EnableSimpleResponses")),
+        "AuthorizerResultTtlInSeconds": found.get("AuthorizerResultTtlInSeconds", 0),
+    }
 
 
 def _http_apis(v2: Any) -> list[dict[str, Any]]:
