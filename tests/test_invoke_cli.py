@@ -167,6 +167,13 @@ def test_logs_filter_uses_cloudwatch_filter_patterns(endpoint: str, function: st
     assert "InvalidParameterException" in done.stderr
 
 
+def test_logs_of_a_function_never_invoked_is_empty(endpoint: str) -> None:
+    name = create(make_client("lambda", endpoint), SOURCE)
+    done = run("logs", name, "--endpoint", endpoint)
+    assert done.exit_code == 0, done.output
+    assert done.stdout == ""
+
+
 def test_logs_bad_input(endpoint: str) -> None:
     done = run("logs", "no-such-function-here", "--endpoint", endpoint)
     assert done.exit_code == 1
