@@ -37,6 +37,7 @@ from cloudlet.dev.logs import Annotator, LogEvent, LogTail, Styler
 STEP_MS = 30
 DEBOUNCE_MS = 300
 LOG_POLL_S = 0.2
+WATCH_TICK_MS = 200
 _IGNORED_PARTS = {".cloudlet", "__pycache__", ".git", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".venv", "node_modules"}  # fmt: skip
 _IGNORED_SUFFIXES = (".pyc", ".pyo", ".swp", ".swx", "~", ".tmp")
 
@@ -323,7 +324,7 @@ def run(app_file: Path | None, stage: str, endpoint: str | None, region: str) ->
             target=_stream_logs, args=(session, stop), name="cloudlet-dev-logs", daemon=True
         )
         logs.start()
-        printer.say(click.style(f"watching {file.parent} (Ctrl-C to stop)", dim=True))
+        announced = False
         for changes in watchfiles.watch(
             file.parent,
             watch_filter=lambda _, path: watched(path),
@@ -331,7 +332,15 @@ def run(app_file: Path | None, stage: str, endpoint: str | None, region: str) ->
             step=STEP_MS,
             stop_event=stop,
             raise_interrupt=True,
+            # The first (empty) yield says the watcher is live: only then "watching".
+            rust_timeout=WATCH_TICK_MS,
+            yield_on_timeout=True,
         ):
+            if not announced:
+                printer.say(click.style(f"watching {file.parent} (Ctrl-C to stop)", dim=True))
+                announced = True
+            if not changes:
+                continue
             paths = [Path(path) for _, path in changes]
             if session.app is None:
                 session.deploy()  # the last deploy failed: any save retries it
