@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 import threading
 import time
@@ -107,6 +108,29 @@ def test_log_tail_has_start_end_report_and_output(lam: Any) -> None:
     report = [line for line in log.splitlines() if line.startswith("REPORT RequestId: ")]
     assert report and "Duration: " in report[0] and "Memory Size: 128 MB" in report[0]
     assert "Max Memory Used: " in report[0]
+
+
+def test_logging_module_lines_carry_level_time_and_request_id(lam: Any) -> None:
+    # As AWS's Python runtime: the root logger has a handler; its level stays WARNING
+    # until the function lowers it.
+    source = (
+        "import logging\n"
+        "def handler(event, context):\n"
+        "    root = logging.getLogger()\n"
+        "    root.info('not shown yet')\n"
+        "    root.setLevel(logging.INFO)\n"
+        "    logging.getLogger('shop').info('order %s placed', 42)\n"
+        "    return context.aws_request_id\n"
+    )
+    name = create(lam, source)
+    request_id, response = _invoke(lam, name, LogType="Tail")
+    log = base64.b64decode(response["LogResult"]).decode()
+    assert "not shown yet" not in log
+    lines = [line for line in log.splitlines() if line.startswith("[INFO]")]
+    assert len(lines) == 1
+    level, stamp, logged_id, message = lines[0].split("\t")
+    assert (level, logged_id, message) == ("[INFO]", request_id, "order 42 placed")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp)
 
 
 def test_unhandled_error_is_reported_as_lambda_does(lam: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import importlib
 import json
+import logging
 import os
 import sys
 import time
@@ -162,7 +163,41 @@ def _flush() -> None:
     sys.stderr.flush()
 
 
+class _RequestId(logging.Filter):
+    """Stamps each record with the current invocation's request id."""
+
+    request_id = ""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.aws_request_id = self.request_id
+        return True
+
+
+def _install_logging() -> _RequestId:
+    """The root logger's handler that AWS's Python runtime installs: lines like
+    `[INFO]\t2024-01-01T00:00:00.123Z\t<request id>\tmessage` on the function's log.
+    The root logger keeps Python's default level (WARNING) unless the function or
+    AWS_LAMBDA_LOG_LEVEL (advanced logging controls) sets it."""
+    stamp = _RequestId()
+    handler = logging.StreamHandler(sys.stdout)
+    formatter = logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+        "%Y-%m-%dT%H:%M:%S",
+    )
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    handler.addFilter(stamp)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper()
+    if level in ("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL"):
+        names = {"TRACE": "DEBUG", "WARN": "WARNING", "FATAL": "CRITICAL"}
+        root.setLevel(names.get(level, level))
+    return stamp
+
+
 def main() -> None:
+    stamp = _install_logging()
     client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
     handler, failure = load_handler(os.environ["_HANDLER"])
     _flush()
@@ -172,6 +207,7 @@ def main() -> None:
     while True:
         body, headers = client.next()
         request_id = headers.get("lambda-runtime-aws-request-id", "")
+        stamp.request_id = request_id
         if "lambda-runtime-trace-id" in headers:
             os.environ["_X_AMZN_TRACE_ID"] = headers["lambda-runtime-trace-id"]
         try:
