@@ -311,7 +311,7 @@ def run(app_file: Path | None, stage: str, endpoint: str | None, region: str) ->
             data_dir = file.parent / ".cloudlet" / "data"
             log = file.parent / ".cloudlet" / "cloud.log"
             try:
-                cloud = LocalCloud(url, data_dir, log)
+                cloud = _start_uninterrupted(url, data_dir, log)
             except RuntimeError as error:
                 raise click.ClickException(str(error)) from None
             printer.say(f"started the local cloud at {url} (data in {data_dir}, log {log})")
@@ -361,6 +361,22 @@ def run(app_file: Path | None, stage: str, endpoint: str | None, region: str) ->
 
 def _interrupt() -> None:
     raise KeyboardInterrupt
+
+
+def _start_uninterrupted(url: str, data_dir: Path, log: Path) -> LocalCloud:
+    """Start the local cloud with Ctrl-C held back until its pid is known, so an early
+    Ctrl-C stops it instead of leaving it running in its own session."""
+    held: list[int] = []
+    handlers = {sig: signal.signal(sig, lambda s, _: held.append(s)) for sig in (signal.SIGINT, signal.SIGTERM)}  # fmt: skip
+    try:
+        cloud = LocalCloud(url, data_dir, log)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    if held:
+        cloud.stop()
+        raise KeyboardInterrupt
+    return cloud
 
 
 def _stream_logs(session: DevSession, stop: threading.Event) -> None:
