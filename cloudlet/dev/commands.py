@@ -69,7 +69,7 @@ def _aws_failure(error: Exception, where: Target) -> click.ClickException:
 
     if isinstance(error, EndpointConnectionError):
         return click.ClickException(
-            f"nothing answers at {where.endpoint}: start the local cloud with `cloudlet up` "
+            f"nothing answers at {where.describe()}: start the local cloud with `cloudlet up` "
             "(or `cloudlet dev`), or pass --endpoint"
         )
     if isinstance(error, ClientError):
