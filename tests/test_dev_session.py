@@ -78,7 +78,7 @@ def test_the_curl_to_try_uses_the_first_route_with_sample_path_values(tmp_path: 
     )
     http = {"http_api:orders": {"url": "http://127.0.0.1:4566/_aws/execute-api/xyz/$default/"}}
     assert try_with_curl(app, http) == (
-        "curl -X POST http://127.0.0.1:4566/_aws/execute-api/xyz/$default/orders/1 "
+        "curl -X POST 'http://127.0.0.1:4566/_aws/execute-api/xyz/$default/orders/1' "
         "-H 'content-type: application/json' -d '{}'"
     )
     assert try_with_curl(app, {}) is None

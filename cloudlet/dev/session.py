@@ -12,6 +12,7 @@ call returned (the point after which an invocation runs the new code).
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import statistics
 import threading
@@ -179,6 +180,13 @@ class DevSession:
     def _show(self, app: App, values: dict[str, str], resources: dict[str, dict[str, str]]) -> None:
         for name, value in values.items():
             self.printer.say(f"  {name} = {click.style(value, bold=True)}")
+        # Every API's URL, also when the app declares no output for it.
+        for key, found in resources.items():
+            url = found.get("url")
+            if key.startswith(("rest_api:", "http_api:")) and url and url not in values.values():
+                self.printer.say(
+                    f"  {key.replace('_api:', ' API ', 1)} = {click.style(url, bold=True)}"
+                )
         curl = try_with_curl(app, resources)
         if curl:
             self.printer.say(f"try: {click.style(curl, fg='green')}")
@@ -282,7 +290,8 @@ def try_with_curl(app: App, resources: dict[str, dict[str, str]]) -> str | None:
             start, end = path.index("{"), path.index("}", path.index("{"))
             path = path[:start] + "1" + path[end + 1 :]
         method = route.method if route.method not in ("ANY", "GET") else "GET"
-        full = url.rstrip("/") + path
+        # Quoted: an HTTP API's URL holds `$default`, which a shell would expand.
+        full = shlex.quote(url.rstrip("/") + path)
         if method == "GET":
             return f"curl {full}"
         return f"curl -X {method} {full} -H 'content-type: application/json' -d '{{}}'"
