@@ -48,3 +48,11 @@ class RecordingTarget(Target):
 
     def writes(self) -> list[tuple[str, str]]:
         return [c for c in self.calls if not c[1].startswith(READ_PREFIXES)]
+
+
+def every(client: Any, operation: str, key: str, **args: Any) -> list[Any]:
+    """All items of a listing, every page (the shared server holds other tests' too)."""
+    items: list[Any] = []
+    for page in client.get_paginator(operation).paginate(**args):
+        items += page.get(key, [])
+    return items

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import make_client
-from deploy_support import RecordingTarget, app_name, write_app
+from deploy_support import RecordingTarget, app_name, every, write_app
 
 from cloudlet.app import load
 from cloudlet.deploy import apply, destroy, plan
@@ -89,7 +89,7 @@ def test_rest_api_resources_and_permissions_are_as_aws_would_have_them(
 ) -> None:
     endpoint, prefix = deployed["endpoint"], f"{deployed['name']}-dev-"
     apigw = make_client("apigateway", endpoint)
-    api = next(a for a in apigw.get_rest_apis()["items"] if a["name"] == prefix + "shop")
+    api = next(a for a in every(apigw, "get_rest_apis", "items") if a["name"] == prefix + "shop")
     assert api["tags"] == {"cloudlet:app": deployed["name"], "cloudlet:stage": "dev"}
     resources = apigw.get_resources(restApiId=api["id"], embed=["methods"])["items"]
     methods = {(r["path"], m) for r in resources for m in r.get("resourceMethods", {})}
@@ -159,6 +159,8 @@ def test_destroy_removes_the_apis(deployed: dict[str, Any]) -> None:
     deleted = destroy(deployed["name"], "dev", RecordingTarget(deployed["endpoint"]))
     assert {"rest_api", "http_api", "function", "role", "table"} == {c.kind for c in deleted}
     apigw = make_client("apigateway", deployed["endpoint"])
-    assert not [a for a in apigw.get_rest_apis()["items"] if a["name"].startswith(deployed["name"])]
+    assert not [
+        a for a in every(apigw, "get_rest_apis", "items") if a["name"].startswith(deployed["name"])
+    ]
     v2 = make_client("apigatewayv2", deployed["endpoint"])
-    assert not [a for a in v2.get_apis()["Items"] if a["Name"].startswith(deployed["name"])]
+    assert not [a for a in every(v2, "get_apis", "Items") if a["Name"].startswith(deployed["name"])]

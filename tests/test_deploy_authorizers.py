@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import make_client
-from deploy_support import RecordingTarget, app_name, write_app
+from deploy_support import RecordingTarget, app_name, every, write_app
 
 from cloudlet.app import load
 from cloudlet.deploy import apply, destroy, plan
@@ -83,7 +83,9 @@ def test_http_request_authorizer_guards_its_route(deployed: dict[str, Any]) -> N
 
 def test_jwt_authorizer_configuration(deployed: dict[str, Any]) -> None:
     v2 = make_client("apigatewayv2", deployed["endpoint"])
-    api = next(a for a in v2.get_apis()["Items"] if a["Name"] == f"{deployed['name']}-dev-web")
+    api = next(
+        a for a in every(v2, "get_apis", "Items") if a["Name"] == f"{deployed['name']}-dev-web"
+    )
     found = {a["Name"]: a for a in v2.get_authorizers(ApiId=api["ApiId"])["Items"]}
     assert found["users"]["AuthorizerType"] == "JWT"
     assert found["users"]["JwtConfiguration"] == {
@@ -118,7 +120,9 @@ def test_redeploy_is_a_no_op_and_dropping_an_authorizer_opens_the_route(
     assert plan(load(file), "dev", RecordingTarget(deployed["endpoint"])).empty
     apigw = make_client("apigateway", deployed["endpoint"])
     api = next(
-        a for a in apigw.get_rest_apis()["items"] if a["name"] == f"{deployed['name']}-dev-rest"
+        a
+        for a in every(apigw, "get_rest_apis", "items")
+        if a["name"] == f"{deployed['name']}-dev-rest"
     )
     assert (
         json.dumps(apigw.get_authorizers(restApiId=api["id"])["items"]).count('"name": "token"')

@@ -99,3 +99,21 @@ def test_deploy_starts_a_local_cloud_when_none_answers(tmp_path: Path) -> None:
     finally:
         if started:
             os.kill(int(started.group(1)), signal.SIGTERM)
+
+
+def test_a_refused_call_names_the_resource_and_the_error(tmp_path: Path, endpoint: str) -> None:
+    name = app_name("bad")
+    source = APP.format(name=name).replace(
+        'code="functions/fn"', 'code="functions/fn", runtime="python2.7"'
+    )
+    file = write_app(tmp_path, source, {"fn": HANDLER})
+    result = CliRunner().invoke(main, ["deploy", str(file), "--endpoint", endpoint])
+    assert result.exit_code == 1
+    assert (
+        f"Error: creating function fn ({name}-dev-fn): An error occurred (InvalidParameterValueException)"
+        in result.output
+    )
+    assert "Traceback" not in result.output
+    # What was created before the failure stays, and is found again.
+    result = CliRunner().invoke(main, ["destroy", str(file), "--endpoint", endpoint])
+    assert f"destroyed {name} stage dev: 2 resources" in result.output

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import make_client
-from deploy_support import HANDLER, RecordingTarget, app_name, write_app
+from deploy_support import HANDLER, RecordingTarget, app_name, every, write_app
 
 from cloudlet.app import load
 from cloudlet.deploy import apply, destroy, plan
@@ -186,7 +186,7 @@ def test_stages_live_side_by_side_and_destroy_leaves_nothing(deployed: dict[str,
     app = load(deployed["file"])
     apply(plan(app, "prod", RecordingTarget(endpoint)))
     lam = make_client("lambda", endpoint)
-    names = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
+    names = {f["FunctionName"] for f in every(lam, "list_functions", "Functions")}
     assert {f"{name}-dev-worker", f"{name}-prod-worker"} <= names
 
     deleted = destroy(name, "prod", RecordingTarget(endpoint))
@@ -207,20 +207,22 @@ def _leftovers(endpoint: str, name: str) -> list[str]:
     lam = make_client("lambda", endpoint)
     found += [
         f["FunctionName"]
-        for f in lam.list_functions()["Functions"]
+        for f in every(lam, "list_functions", "Functions")
         if f["FunctionName"].startswith(name)
     ]
     sqs = make_client("sqs", endpoint)
     found += sqs.list_queues(QueueNamePrefix=name).get("QueueUrls", [])
     ddb = make_client("dynamodb", endpoint)
-    found += [t for t in ddb.list_tables()["TableNames"] if t.startswith(name)]
+    found += [t for t in every(ddb, "list_tables", "TableNames") if t.startswith(name)]
     sns = make_client("sns", endpoint)
-    found += [t["TopicArn"] for t in sns.list_topics()["Topics"] if name in t["TopicArn"]]
+    found += [t["TopicArn"] for t in every(sns, "list_topics", "Topics") if name in t["TopicArn"]]
     iam = make_client("iam", endpoint)
-    found += [r["RoleName"] for r in iam.list_roles(PathPrefix=f"/cloudlet/{name}/")["Roles"]]
+    found += [
+        r["RoleName"] for r in every(iam, "list_roles", "Roles", PathPrefix=f"/cloudlet/{name}/")
+    ]
     found += [
         m["UUID"]
-        for m in lam.list_event_source_mappings()["EventSourceMappings"]
+        for m in every(lam, "list_event_source_mappings", "EventSourceMappings")
         if name in m["FunctionArn"] and m.get("State") != "Deleting"
     ]
     return found

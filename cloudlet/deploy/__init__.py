@@ -15,13 +15,22 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cloudlet.deploy.engine import Outputs, Plan, apply, destroy, outputs_path, plan
+    from cloudlet.deploy.engine import (
+        DeployError,
+        Outputs,
+        Plan,
+        apply,
+        destroy,
+        outputs_path,
+        plan,
+    )
     from cloudlet.deploy.model import Change
     from cloudlet.deploy.package import build
     from cloudlet.deploy.target import DEFAULT_ENDPOINT, Target
 
 _WHERE = {
     "build": "cloudlet.deploy.package",
+    "DeployError": "cloudlet.deploy.engine",
     "Outputs": "cloudlet.deploy.engine",
     "Plan": "cloudlet.deploy.engine",
     "apply": "cloudlet.deploy.engine",
@@ -43,6 +52,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEFAULT_ENDPOINT",
     "Change",
+    "DeployError",
     "Outputs",
     "Plan",
     "Target",

@@ -86,7 +86,9 @@ class _Progress:
 
 
 def _fail(error: Exception) -> None:
-    if isinstance(error, AppError):
+    from cloudlet.deploy.engine import DeployError
+
+    if isinstance(error, AppError | DeployError):
         raise click.ClickException(str(error)) from None
     code = (
         getattr(error, "response", {}).get("Error", {}).get("Code")

@@ -38,6 +38,17 @@ def register(kind: Kind) -> None:
     KINDS[kind.kind] = kind
 
 
+class DeployError(Exception):
+    """A cloud call failed while applying one change; names the change and the call's error."""
+
+    def __init__(self, change: Change, error: Exception) -> None:
+        self.change = change
+        self.error = error
+        verb = {"create": "creating", "update": "updating", "replace": "replacing"}
+        doing = verb.get(change.action, "deleting")
+        super().__init__(f"{doing} {change.kind} {change.logical} ({change.physical}): {error}")
+
+
 @dataclass
 class Plan:
     app: App
@@ -211,13 +222,16 @@ def _apply_one(
             return
         change = Change(node.kind, node.logical, action, reason, node.physical)
     report(change, "start")
-    if actual is None:
-        outputs = kind.create(ctx, node, desired)
-    elif change.action == "replace":
-        kind.delete(ctx, node, actual)
-        outputs = kind.create(ctx, node, desired)
-    else:
-        outputs = kind.update(ctx, node, desired, actual)
+    try:
+        if actual is None:
+            outputs = kind.create(ctx, node, desired)
+        elif change.action == "replace":
+            kind.delete(ctx, node, actual)
+            outputs = kind.create(ctx, node, desired)
+        else:
+            outputs = kind.update(ctx, node, desired, actual)
+    except Exception as error:
+        raise DeployError(change, error) from error
     ctx.publish(node.key, outputs)
     report(change, "done")
 
@@ -225,7 +239,10 @@ def _apply_one(
 def _delete_one(ctx: Context, node: Node, actual: Actual, report: Progress) -> None:
     change = Change(node.kind, node.logical, "delete", "", node.physical)
     report(change, "start")
-    KINDS[node.kind].delete(ctx, node, actual)
+    try:
+        KINDS[node.kind].delete(ctx, node, actual)
+    except Exception as error:
+        raise DeployError(change, error) from error
     report(change, "done")
 
 
