@@ -3,8 +3,10 @@ to a function, and table changes (index, stream, TTL) applied in place."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -132,4 +134,49 @@ def test_table_changes_are_applied_in_place(tmp_path: Path, endpoint: str) -> No
     assert [(c.action, c.reason) for c in replaced.pending] == [
         ("replace", "Key changed (cannot be updated in place)")
     ]
+    destroy(name, "dev", RecordingTarget(endpoint))
+
+
+FUNCTION = """
+from cloudlet.app import App
+
+app = App("{name}")
+app.function("fn", code="functions/fn", layers={layers}, reserved_concurrency={reserved})
+"""
+
+
+def test_layers_and_reserved_concurrency(tmp_path: Path, endpoint: str) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("python/shared.py", "VALUE = 1\n")
+    lam = make_client("lambda", endpoint)
+    layer = lam.publish_layer_version(
+        LayerName=app_name("layer"), Content={"ZipFile": buffer.getvalue()}
+    )
+    name = app_name("fx")
+    file = write_app(
+        tmp_path,
+        FUNCTION.format(name=name, layers=[layer["LayerVersionArn"]], reserved=5),
+        {"fn": RECORDER},
+    )
+    apply(plan(load(file), "dev", RecordingTarget(endpoint)))
+    found = lam.get_function(FunctionName=f"{name}-dev-fn")
+    assert [x["Arn"] for x in found["Configuration"]["Layers"]] == [layer["LayerVersionArn"]]
+    assert found["Concurrency"] == {"ReservedConcurrentExecutions": 5}
+    assert plan(load(file), "dev", RecordingTarget(endpoint)).empty
+
+    file.write_text(FUNCTION.format(name=name, layers=[], reserved=None))
+    target = RecordingTarget(endpoint)
+    changed = plan(load(file), "dev", target)
+    assert [(c.kind, c.reason) for c in changed.pending] == [
+        ("function", "Layers, ReservedConcurrency changed")
+    ]
+    apply(changed)
+    assert sorted(target.writes()) == [
+        ("lambda", "DeleteFunctionConcurrency"),
+        ("lambda", "UpdateFunctionConfiguration"),
+    ]
+    found = lam.get_function(FunctionName=f"{name}-dev-fn")
+    assert "Layers" not in found["Configuration"] or found["Configuration"]["Layers"] == []
+    assert "Concurrency" not in found
     destroy(name, "dev", RecordingTarget(endpoint))
