@@ -125,17 +125,21 @@ def test_dev_deploys_reloads_on_save_and_stops_on_ctrl_c(tmp_path: Path) -> None
         updated = dev.wait_for("hello updated (save to live", after=watching)
         assert answer() == {"version": 2}
 
-        # A change to the app file goes through plan/apply: a second function appears.
-        (app_dir / "functions" / "bye").mkdir()
-        (app_dir / "functions" / "bye" / "app.py").write_text(
-            "def handler(event, context):\n    return 'bye'\n"
-        )
+        # A change to the app file goes through plan/apply: a second function appears,
+        # its code in a folder outside the app's, which is watched from then on.
+        bye = tmp_path / "shared" / "bye"
+        bye.mkdir(parents=True)
+        (bye / "app.py").write_text("def handler(event, context):\n    return 'bye'\n")
         (app_dir / "app.py").write_text(
-            APP + 'app.function("bye", code="functions/bye", handler="app.handler")\n'
+            APP + 'app.function("bye", code="../shared/bye", handler="app.handler")\n'
         )
-        dev.wait_for("app.py changed: redeploying", after=updated)
+        redeployed = dev.wait_for("app.py changed: redeploying", after=updated)
+        dev.wait_for(f"watching {app_dir}, {bye}", after=redeployed)
         assert _until(lambda: _exists(lam, "devtest-dev-bye"))
         assert answer("devtest-dev-bye") == "bye"
+        (bye / "app.py").write_text("def handler(event, context):\n    return 'bye again'\n")
+        dev.wait_for("bye updated (save to live", after=redeployed)
+        assert answer("devtest-dev-bye") == "bye again"
 
         # A handler with a syntax error is reported and not sent; the old code keeps serving.
         (code / "app.py").write_text("def handler(event, context)\n    return 3\n")

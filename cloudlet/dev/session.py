@@ -300,8 +300,6 @@ def try_with_curl(app: App, resources: dict[str, dict[str, str]]) -> str | None:
 
 def run(app_file: Path | None, stage: str, endpoint: str | None, region: str) -> int:
     """The `cloudlet dev` command; returns the exit code."""
-    import watchfiles
-
     from cloudlet.app.loader import resolve_app_file
     from cloudlet.deploy.target import DEFAULT_ENDPOINT
 
@@ -333,28 +331,7 @@ def run(app_file: Path | None, stage: str, endpoint: str | None, region: str) ->
             target=_stream_logs, args=(session, stop), name="cloudlet-dev-logs", daemon=True
         )
         logs.start()
-        announced = False
-        for changes in watchfiles.watch(
-            file.parent,
-            watch_filter=lambda _, path: watched(path),
-            debounce=DEBOUNCE_MS,
-            step=STEP_MS,
-            stop_event=stop,
-            raise_interrupt=True,
-            # The first (empty) yield says the watcher is live: only then "watching".
-            rust_timeout=WATCH_TICK_MS,
-            yield_on_timeout=True,
-        ):
-            if not announced:
-                printer.say(click.style(f"watching {file.parent} (Ctrl-C to stop)", dim=True))
-                announced = True
-            if not changes:
-                continue
-            paths = [Path(path) for _, path in changes]
-            if session.app is None:
-                session.deploy()  # the last deploy failed: any save retries it
-            else:
-                session.reload(paths)
+        watch(session, stop)
     except KeyboardInterrupt:
         pass
     finally:
@@ -366,6 +343,51 @@ def run(app_file: Path | None, stage: str, endpoint: str | None, region: str) ->
     if "session" in locals():
         printer.say(session.summary())
     return 0
+
+
+def roots(session: DevSession) -> list[Path]:
+    """The folders to watch: the app file's, and code folders outside it."""
+    base = session.app_file.parent
+    found = [base]
+    if session.app is not None:
+        for function in session.app.of_kind(Function):
+            if not any(function.code.is_relative_to(root) for root in found):
+                found.append(function.code)
+    return found
+
+
+def watch(session: DevSession, stop: threading.Event) -> None:
+    """Hand each batch of saves to the session until `stop` (or Ctrl-C); when a
+    redeploy changes which folders hold code, watch the new set."""
+    import watchfiles
+
+    while not stop.is_set():
+        watching = roots(session)
+        announced = False
+        for changes in watchfiles.watch(
+            *watching,
+            watch_filter=lambda _, path: watched(path),
+            debounce=DEBOUNCE_MS,
+            step=STEP_MS,
+            stop_event=stop,
+            raise_interrupt=True,
+            # The first (empty) yield says the watcher is live: only then "watching".
+            rust_timeout=WATCH_TICK_MS,
+            yield_on_timeout=True,
+        ):
+            if not announced:
+                shown = ", ".join(str(root) for root in watching)
+                session.printer.say(click.style(f"watching {shown} (Ctrl-C to stop)", dim=True))
+                announced = True
+            if not changes:
+                continue
+            paths = [Path(path) for _, path in changes]
+            if session.app is None:
+                session.deploy()  # the last deploy failed: any save retries it
+            else:
+                session.reload(paths)
+            if roots(session) != watching:
+                break
 
 
 def _interrupt() -> None:
