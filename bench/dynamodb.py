@@ -5,8 +5,9 @@ and start/stop code are reused): cloudlet installed from this repository into
 ``bench/.venvs/cloudlet`` with its durable store on, moto's server and MiniStack from
 virtualenvs of their own, each on a free port on 127.0.0.1, after one unmeasured start
 that warms the bytecode cache. Before each target the benchmark waits (up to
-``--quiet-wait`` seconds) until other work keeps at most 0.3 cores busy, and reports
-what other work kept busy before and while the target ran.
+``--quiet-wait`` seconds) until other work keeps at most 0.3 cores busy, and before
+each timed phase up to 30 s more (a phase lasts seconds, a burst of other work skews
+it); it reports what other work kept busy before and while the target ran.
 
 Every table has the key schema of a single-table design: ``pk`` (S, HASH) and ``sk``
 (S, RANGE), on-demand billing. Items are small (~130 bytes: the keys, a 64-character
@@ -138,6 +139,7 @@ WRK_THREADS = 2
 WRK_CONNECTIONS = 32
 COUNT_SEGMENTS = 4
 STEP_BUDGET_S = 60.0  # bound of the waits that are not timed phases
+PHASE_QUIET_S = 30.0  # before each timed phase, wait at most this long for quiet cores
 
 # cloudlet's goals.
 THROUGHPUT_GOAL = 3.0  # x the best peer's ops/s, per operation and concurrency
@@ -471,6 +473,13 @@ def phase(op: Operation, label: str) -> Callable[[Any, float, WorkerResult], Non
 
 class TargetResult(pipeline.TargetResult):  # type: ignore[misc,name-defined]
     client_cpu_s: float = 0.0  # wrk's CPU time: a child of this process, not "other work"
+    quiet_wait_s: float = 0.0
+
+
+def settle(result: TargetResult) -> None:
+    """Before a timed phase, wait (bounded) for other work to leave the cores: this
+    machine is shared, and a burst of other work skews a phase of a few seconds."""
+    pipeline.wait_quiet(result.name, min(result.quiet_wait_s, PHASE_QUIET_S))
 
 
 @dataclass
@@ -524,6 +533,7 @@ def measure_throughput(
                 op(client, 10**6 + index, n, random.Random(index))
             before = counter_value(clients[0], tables.small) if name == "update" else 0
             server0, client0 = pipeline.tree_cpu_s(server.process.pid), time.process_time()
+            settle(result)
             rate = run_workers(clients, phase(op, f"{name}{n}"), settings.seconds)
             server_s = pipeline.tree_cpu_s(server.process.pid) - server0
             client_s = time.process_time() - client0
@@ -591,6 +601,7 @@ def measure_raw(
             script = server.tmp / f"{name}.lua"
             lua = PUT_LUA % {"table": tables.raw, "data": DATA} if name == "put" else ""
             script.write_text(wrk_script(headers, body) + lua)
+            settle(result)
             cpu0, server0 = children_cpu_s(), pipeline.tree_cpu_s(server.process.pid)
             load = run_wrk(
                 server.endpoint, script, WRK_THREADS, WRK_CONNECTIONS, settings.wrk_seconds
@@ -673,6 +684,7 @@ def measure_large(
 ) -> None:
     """Query p50 on the small table, then on the large one at peer_items filler items and
     (cloudlet) at large_items, with the load times."""
+    settle(result)
     store_latency(result, "qsmall", query_latency(server.port, tables.small, settings), "small")
     first = settings.peer_items
     load = load_items(server.port, tables.large, filler, range(first), settings.load_budget_s)
@@ -688,6 +700,7 @@ def measure_large(
         return
     rate = load.written / load.seconds
     result.values["load_estimate_s"] = settings.large_items / rate
+    settle(result)
     store_latency(result, "qmid", query_latency(server.port, tables.large, settings), "mid")
     if not cloudlet:
         return
@@ -712,6 +725,7 @@ def measure_large(
         result.problems.append(
             f"large table: Scan COUNT found {stored:,} items, {total + QUERY_ITEMS:,} written"
         )
+    settle(result)
     store_latency(result, "qlarge", query_latency(server.port, tables.large, settings), "large")
     small = result.values.get("qsmall_p50")
     large = result.values.get("qlarge_p50")
@@ -727,6 +741,7 @@ def bench_target(
 ) -> TargetResult:
     result = TargetResult(target.name)
     result.client_cpu_s = 0.0
+    result.quiet_wait_s = quiet_wait_s
     try:
         ensure_venv(target)
     except subprocess.CalledProcessError as exc:
