@@ -40,7 +40,11 @@ def function(endpoint: str) -> str:
 
 
 def run(*args: str, input: bytes | None = None) -> Any:
-    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+    try:  # click 8.1 mixes standard error into the output unless told not to
+        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]
+    except TypeError:  # click >= 8.2 keeps them apart and has no such argument
+        runner = CliRunner()
+    return runner.invoke(main, list(args), input=input, catch_exceptions=False)
 
 
 def test_invoke_sends_the_event_from_stdin_and_prints_payload_and_log_tail(
