@@ -263,7 +263,19 @@ def test_a_logical_name_resolves_through_the_app_file_and_stage(
     assert "clitest-prod-greeter" in done.stderr
     # A broken app file is reported with its file and line.
     (tmp_path / "app.py").write_text("from cloudlet.app import App\napp = App('x'\n")
-    done = run("invoke", "greeter", "--endpoint", endpoint)
+    done = run("invoke", "greeter", "--app", str(tmp_path), "--endpoint", endpoint)
     assert done.exit_code == 1
     assert f"{tmp_path / 'app.py'}:" in done.stderr
     assert "syntax error" in done.stderr
+    # An ./app.py that is no cloudlet app (another framework's) is not run, and FUNCTION
+    # is a deployed function's own name.
+    (tmp_path / "app.py").write_text("print('a web app starting')\n")
+    done = run("invoke", "clitest-dev-greeter", "--endpoint", endpoint)
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["got"] == {}
+    # One that uses cloudlet but does not load is set aside, saying why.
+    (tmp_path / "app.py").write_text("import cloudlet\n")
+    done = run("invoke", "clitest-dev-greeter", "--endpoint", endpoint)
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["got"] == {}
+    assert "(./app.py not used:" in done.stderr

@@ -57,7 +57,12 @@ def _resolve(function: str, app_file: Path | None, stage: str) -> str:
     try:
         return function_name(function, app_file, stage)
     except AppError as error:
-        raise click.ClickException(str(error)) from None
+        if app_file is not None:
+            raise click.ClickException(str(error)) from None
+        # ./app.py may be no cloudlet app at all (another framework's): say why it was
+        # not used, and take FUNCTION as a deployed function's name.
+        click.echo(f"(./app.py not used: {error})", err=True)
+        return function
 
 
 def _aws_failure(error: Exception, where: Target) -> click.ClickException:

@@ -19,7 +19,7 @@ def function_name(function: str, app_file: str | Path | None, stage: str) -> str
     from cloudlet.deploy.naming import physical
 
     candidate = Path(app_file) if app_file is not None else Path("app.py")
-    if app_file is None and not candidate.is_file():
+    if app_file is None and not _cloudlet_app(candidate):
         return function
     app = load(candidate)
     for declared in app.of_kind(Function):
@@ -35,3 +35,12 @@ def invoke_client(target: Target) -> Any:
     return target.session.client(
         "lambda", endpoint_url=target.endpoint, region_name=target.region, config=config
     )
+
+
+def _cloudlet_app(path: Path) -> bool:
+    """Whether ./app.py is worth importing: loading runs it, and an app.py of another
+    framework (one that starts a server, say) must not run for `cloudlet invoke`."""
+    try:
+        return "cloudlet" in path.read_text(errors="replace")
+    except OSError:
+        return False
