@@ -264,6 +264,7 @@ class Function(Resource):
         environment: dict[str, str | Ref] | None = None,
         layers: list[str] | None = None,
         reserved_concurrency: int | None = None,
+        provisioned_concurrency: int | None = None,
         architecture: str = "x86_64",
         description: str = "",
     ) -> None:
@@ -297,6 +298,11 @@ class Function(Resource):
         self.environment: dict[str, str | Ref] = env
         self.layers = list(layers or [])
         self.reserved_concurrency = reserved_concurrency
+        if provisioned_concurrency is not None and provisioned_concurrency < 1:
+            raise AppError("provisioned_concurrency must be at least 1", self.declared_at)
+        # Provisioned environments serve a published version: the function gets an alias
+        # `live` on its latest version, and everything that invokes it targets the alias.
+        self.provisioned_concurrency = provisioned_concurrency
         self.architecture = architecture
         self.description = description
         self.links: list[Link] = []

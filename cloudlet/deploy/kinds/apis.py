@@ -10,12 +10,12 @@ from typing import Any
 
 from cloudlet.app.constructs import Api, Authorizer, Function
 from cloudlet.deploy.kinds.base import Kind, missing
-from cloudlet.deploy.kinds.messaging import _found, _grant, _has_permission
+from cloudlet.deploy.kinds.messaging import _found, _grant, _has_permission, invoke_arn
 from cloudlet.deploy.model import Actual, Context, Node
 
 
 def _fn_arn(ctx: Context, function: Function) -> str:
-    return ctx.arn("lambda", f"function:{ctx.name_of(function)}")
+    return invoke_arn(ctx, function)
 
 
 def _routes(ctx: Context, api: Api) -> dict[str, list[Any]]:
@@ -134,7 +134,7 @@ class RestApiKind(Kind):
             if not missing(error, "NotFoundException"):
                 raise
             deployed = ""
-        functions = sorted({ctx.name_of(f) for f in _functions(node.source)})
+        functions = sorted({invoke_arn(ctx, f) for f in _functions(node.source)})
         attrs = {
             "Authorizers": {
                 a["name"]: {
@@ -168,7 +168,7 @@ class RestApiKind(Kind):
         authorizers = {a.name: _rest_authorizer(ctx, a) for a in api.authorizers.values()}
         state = json.dumps([routes, authorizers], sort_keys=True).encode()
         digest = hashlib.sha256(state).hexdigest()[:16]
-        functions = sorted({ctx.name_of(f) for f in _functions(api)})
+        functions = sorted({invoke_arn(ctx, f) for f in _functions(api)})
         return {
             "Authorizers": authorizers,
             "Routes": routes,
@@ -361,7 +361,7 @@ class HttpApiKind(Kind):
             route_ids[route["RouteKey"]] = route["RouteId"]
         stages = {s["StageName"]: s for s in _pages(v2.get_stages, ApiId=api_id)}
         default = stages.get("$default")
-        functions = sorted({ctx.name_of(f) for f in _functions(node.source)})
+        functions = sorted({invoke_arn(ctx, f) for f in _functions(node.source)})
         attrs = {
             "Authorizers": {a["Name"]: _http_authorizer_view(a) for a in authorizers},
             "Routes": routes,
@@ -387,7 +387,7 @@ class HttpApiKind(Kind):
 
     def desired(self, ctx: Context, node: Node) -> dict[str, Any]:
         api: Api = node.source
-        functions = sorted({ctx.name_of(f) for f in _functions(api)})
+        functions = sorted({invoke_arn(ctx, f) for f in _functions(api)})
         return {
             "Authorizers": {a.name: _http_authorizer(ctx, a) for a in api.authorizers.values()},
             "Routes": _routes(ctx, api),

@@ -9,7 +9,14 @@ from typing import Any
 from cloudlet.app.constructs import EventSource, Function, Queue, Resource, Table, Topic, env_name
 from cloudlet.deploy import naming
 from cloudlet.deploy.kinds.base import Kind, as_json, missing, retry_while, wait_for
-from cloudlet.deploy.kinds.messaging import _found, function_arn, queue_arn, topic_arn
+from cloudlet.deploy.kinds.messaging import (
+    LIVE,
+    _found,
+    function_arn,
+    invoke_arn,
+    queue_arn,
+    topic_arn,
+)
 from cloudlet.deploy.model import Actual, Context, Node
 
 POLICY_NAME = "cloudlet"
@@ -262,13 +269,34 @@ class FunctionKind(Kind):
                 "ReservedConcurrentExecutions"
             ),
         }
+        attrs.update(self._live(ctx, node.physical))
         return Actual(attrs, {"name": node.physical, "arn": config["FunctionArn"]})
+
+    def _live(self, ctx: Context, name: str) -> dict[str, Any]:
+        """The `live` alias: what its version runs, and its provisioned concurrency."""
+        lam = ctx.client("lambda")
+        try:
+            version = lam.get_function_configuration(FunctionName=name, Qualifier=LIVE)
+        except Exception as error:
+            if missing(error, "ResourceNotFoundException"):
+                return {"Live": None, "Provisioned": None}
+            raise
+        try:
+            provisioned = lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier=LIVE)
+            requested = provisioned.get("RequestedProvisionedConcurrentExecutions")
+        except Exception as error:
+            if not missing(
+                error, "ProvisionedConcurrencyConfigNotFoundException", "ResourceNotFoundException"
+            ):
+                raise
+            requested = None
+        return {"Live": _version_view(version), "Provisioned": requested}
 
     def desired(self, ctx: Context, node: Node) -> dict[str, Any]:
         function: Function = node.source
         env = {key: ctx.resolve(value) for key, value in function.environment.items()}
         env.update(link_environment(ctx, function))
-        return {
+        attrs = {
             "Runtime": function.runtime,
             "Handler": function.handler,
             "MemorySize": function.memory,
@@ -280,7 +308,11 @@ class FunctionKind(Kind):
             "Architectures": [function.architecture],
             "CodeSha256": ctx.codes[node.key][1],
             "ReservedConcurrency": function.reserved_concurrency,
+            "Provisioned": function.provisioned_concurrency,
         }
+        if function.provisioned_concurrency:
+            attrs["Live"] = {k: attrs[k] for k in _VERSIONED}
+        return attrs
 
     def diff(self, desired: dict[str, Any], actual: Actual) -> tuple[str, str]:
         action, reason = super().diff(desired, actual)
@@ -323,7 +355,40 @@ class FunctionKind(Kind):
                 FunctionName=node.physical,
                 ReservedConcurrentExecutions=desired["ReservedConcurrency"],
             )
+        if desired.get("Live") is not None:
+            self._publish(ctx, node, desired, {"Live": None, "Provisioned": None})
         return {"name": node.physical, "arn": created["FunctionArn"]}
+
+    def _publish(
+        self, ctx: Context, node: Node, desired: dict[str, Any], have: dict[str, Any]
+    ) -> None:
+        """Point the live alias at a version of the current code and configuration, and
+        provision it; or remove both when provisioned concurrency is no longer asked."""
+        lam = ctx.client("lambda")
+        if desired.get("Live") is None:
+            # The alias stays (callers may still name it until they are updated, and it
+            # costs nothing); its provisioned environments, which cost, go.
+            if have.get("Provisioned") is not None:
+                lam.delete_provisioned_concurrency_config(
+                    FunctionName=node.physical, Qualifier=LIVE
+                )
+            return
+        if desired["Live"] != have.get("Live"):
+            version = lam.publish_version(FunctionName=node.physical)["Version"]
+            wait_for(
+                lambda: _ready(ctx, f"{node.physical}:{version}"),
+                f"version {version} of {node.physical}",
+            )
+            if have.get("Live") is None:
+                lam.create_alias(FunctionName=node.physical, Name=LIVE, FunctionVersion=version)
+            else:
+                lam.update_alias(FunctionName=node.physical, Name=LIVE, FunctionVersion=version)
+        if desired["Provisioned"] != have.get("Provisioned") or desired["Live"] != have.get("Live"):
+            # Provisioning takes minutes on AWS; it is asked for here, not waited for.
+            lam.put_provisioned_concurrency_config(
+                FunctionName=node.physical, Qualifier=LIVE,
+                ProvisionedConcurrentExecutions=desired["Provisioned"],
+            )  # fmt: skip
 
     def update(
         self, ctx: Context, node: Node, desired: dict[str, Any], actual: Actual
@@ -352,12 +417,26 @@ class FunctionKind(Kind):
                     FunctionName=node.physical,
                     ReservedConcurrentExecutions=desired["ReservedConcurrency"],
                 )
+        if desired.get("Live") not in (None, have.get("Live")) or desired[
+            "Provisioned"
+        ] != have.get("Provisioned"):
+            self._publish(ctx, node, desired, have)
         return actual.outputs
 
     def delete(self, ctx: Context, node: Node, actual: Actual) -> None:
         lam = ctx.client("lambda")
         try:
-            for mapping in _mappings(lam, FunctionName=node.physical):
+            alias = (
+                f"{actual.outputs['arn'].split(':function:')[0]}:function:{node.physical}:{LIVE}"
+            )
+            found = {m["UUID"]: m for m in _mappings(lam, FunctionName=node.physical)}
+            if actual.attrs.get("Live") is not None or not actual.attrs:
+                try:  # mappings on the live alias are listed under its ARN
+                    found.update({m["UUID"]: m for m in _mappings(lam, FunctionName=alias)})
+                except Exception as error:
+                    if not missing(error, "ResourceNotFoundException"):
+                        raise
+            for mapping in found.values():
                 if mapping.get("State") != "Deleting":
                     _settled(lam, mapping["UUID"])
                     lam.delete_event_source_mapping(UUID=mapping["UUID"])
@@ -387,6 +466,32 @@ class FunctionKind(Kind):
 
     def owner_tags(self, ctx: Context, node: Node) -> dict[str, str]:
         return dict(ctx.client("lambda").list_tags(Resource=node.source["arn"]).get("Tags", {}))
+
+
+# What a published version freezes: compared between $LATEST's desired state and the alias's.
+_VERSIONED = (
+    "Runtime",
+    "Handler",
+    "MemorySize",
+    "Timeout",
+    "Environment",
+    "Role",
+    "Layers",
+    "CodeSha256",
+)
+
+
+def _version_view(config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Runtime": config.get("Runtime"),
+        "Handler": config.get("Handler"),
+        "MemorySize": config.get("MemorySize"),
+        "Timeout": config.get("Timeout"),
+        "Environment": (config.get("Environment") or {}).get("Variables", {}),
+        "Role": config.get("Role"),
+        "Layers": [layer["Arn"] for layer in config.get("Layers", [])],
+        "CodeSha256": config.get("CodeSha256"),
+    }
 
 
 def _mappings(lam: Any, **filters: str) -> list[dict[str, Any]]:
@@ -430,17 +535,20 @@ class MappingKind(Kind):
         source: EventSource = node.source
         try:
             arn = self._source_arn(ctx, source)
-            found = _mappings(
-                ctx.client("lambda"), FunctionName=ctx.name_of(source.function), EventSourceArn=arn
-            )
+            lam = ctx.client("lambda")
+            found = _mappings(lam, FunctionName=ctx.name_of(source.function), EventSourceArn=arn)
+            target = invoke_arn(ctx, source.function)
+            if target != function_arn(ctx, source.function):
+                found += _mappings(lam, FunctionName=target, EventSourceArn=arn)
         except Exception as error:
             if missing(error, "ResourceNotFoundException"):
                 return None
             raise
-        found = [m for m in found if m.get("State") != "Deleting"]
-        if not found:
+        unique = {m["UUID"]: m for m in found if m.get("State") != "Deleting"}
+        if not unique:
             return None
-        mapping = found[0]
+        # The mapping on what callers should invoke (the function or its live alias) first.
+        mapping = sorted(unique.values(), key=lambda m: m.get("FunctionArn") != target)[0]
         attrs = {
             "BatchSize": mapping.get("BatchSize"),
             "MaximumBatchingWindowInSeconds": mapping.get("MaximumBatchingWindowInSeconds", 0),
@@ -448,6 +556,7 @@ class MappingKind(Kind):
             "MaximumConcurrency": (mapping.get("ScalingConfig") or {}).get("MaximumConcurrency"),
             "StartingPosition": mapping.get("StartingPosition"),
             "EventSourceArn": mapping.get("EventSourceArn"),
+            "FunctionArn": mapping.get("FunctionArn"),
         }
         return Actual(attrs, {"uuid": mapping["UUID"]})
 
@@ -461,11 +570,14 @@ class MappingKind(Kind):
             "MaximumConcurrency": source.max_concurrency if is_queue else None,
             "StartingPosition": None if is_queue else source.starting_position,
             "EventSourceArn": self._source_arn(ctx, source),
+            "FunctionArn": invoke_arn(ctx, source.function),
         }
 
     def diff(self, desired: dict[str, Any], actual: Actual) -> tuple[str, str]:
         if desired["EventSourceArn"] != actual.attrs.get("EventSourceArn"):
             return "replace", "event source changed"
+        if desired["FunctionArn"] != actual.attrs.get("FunctionArn"):
+            return "replace", "target changed (the function or its live alias)"
         return super().diff(desired, actual)
 
     def _settings(self, desired: dict[str, Any]) -> dict[str, Any]:
@@ -481,9 +593,11 @@ class MappingKind(Kind):
     def create(self, ctx: Context, node: Node, desired: dict[str, Any]) -> dict[str, str]:
         source: EventSource = node.source
         args = self._settings(desired)
-        args.update(
-            FunctionName=ctx.name_of(source.function), EventSourceArn=desired["EventSourceArn"]
-        )
+        # By name (`fn` or `fn:live`): some implementations match mappings by what was given.
+        target = ctx.name_of(source.function)
+        if source.function.provisioned_concurrency:
+            target += f":{LIVE}"
+        args.update(FunctionName=target, EventSourceArn=desired["EventSourceArn"])
         if desired["StartingPosition"]:
             args["StartingPosition"] = desired["StartingPosition"]
         lam = ctx.client("lambda")

@@ -23,6 +23,16 @@ def function_arn(ctx: Context, function: Function) -> str:
     return ctx.arn("lambda", f"function:{ctx.name_of(function)}")
 
 
+LIVE = "live"
+
+
+def invoke_arn(ctx: Context, function: Function) -> str:
+    """What callers invoke: the function, or its `live` alias when it has provisioned
+    concurrency (only invocations of that alias use the provisioned environments)."""
+    arn = function_arn(ctx, function)
+    return f"{arn}:{LIVE}" if function.provisioned_concurrency else arn
+
+
 class QueueKind(Kind):
     kind = "queue"
     replace_keys = ("FifoQueue",)
@@ -228,9 +238,7 @@ class SubscriptionKind(Kind):
     def _ends(self, ctx: Context, sub: Subscription) -> tuple[str, str, str]:
         target = sub.target
         protocol = "sqs" if isinstance(target, Queue) else "lambda"
-        endpoint = (
-            queue_arn(ctx, target) if isinstance(target, Queue) else function_arn(ctx, target)
-        )
+        endpoint = queue_arn(ctx, target) if isinstance(target, Queue) else invoke_arn(ctx, target)
         return topic_arn(ctx, sub.topic), protocol, endpoint
 
     def identity(self, ctx: Context, node: Node) -> str:
