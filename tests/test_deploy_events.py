@@ -134,6 +134,11 @@ def test_table_changes_are_applied_in_place(tmp_path: Path, endpoint: str) -> No
     assert [(c.action, c.reason) for c in replaced.pending] == [
         ("replace", "Key changed (cannot be updated in place)")
     ]
+    apply(replaced)
+    table = ddb.describe_table(TableName=table_name)["Table"]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "N"}]
+    assert ddb.scan(TableName=table_name)["Items"] == []  # a new table: the old items went with it
+    assert plan(load(file), "dev", RecordingTarget(endpoint)).empty
     destroy(name, "dev", RecordingTarget(endpoint))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cloudlet.app.constructs import Key, Table
-from cloudlet.deploy.kinds.base import Kind, missing, wait_for
+from cloudlet.deploy.kinds.base import Kind, missing, retry_while, wait_for
 from cloudlet.deploy.kinds.messaging import _found
 from cloudlet.deploy.model import Actual, Context, Node
 
@@ -126,7 +126,18 @@ class TableKind(Kind):
                 "StreamEnabled": True,
                 "StreamViewType": desired["Stream"],
             }
-        ddb.create_table(**args)
+
+        # A replaced table is still being deleted for a while on AWS: wait that out.
+        def deleting(error: Exception) -> bool:
+            if not missing(error, "ResourceInUseException"):
+                return False
+            try:
+                status = ddb.describe_table(TableName=node.physical)["Table"]["TableStatus"]
+            except Exception as gone:
+                return missing(gone, "ResourceNotFoundException")
+            return bool(status == "DELETING")
+
+        retry_while(lambda: ddb.create_table(**args), deleting)
         table = self._wait(ctx, node.physical)
         if desired["Ttl"]:
             ddb.update_time_to_live(
