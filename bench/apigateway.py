@@ -77,6 +77,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pipeline  # bench/pipeline.py: quiet-wait, results, CPU accounting, clients
 from sqs import (
     HOST,
     START_TIMEOUT_S,
@@ -96,10 +97,9 @@ from sqs import (
     wrk_script,
 )
 
-# bench/lambda.py (targets, venvs, start/stop, function helpers; its name is a keyword,
-# so it is imported by name) and bench/pipeline.py (quiet-wait, results, CPU accounting).
+# bench/lambda.py: targets, venvs, start/stop, function helpers. Its name is a keyword,
+# so it is imported by name.
 lambda_bench: ModuleType = importlib.import_module("lambda")
-pipeline: ModuleType = importlib.import_module("pipeline")
 TargetResult = Any  # pipeline.TargetResult: values, notes, problems, busy cores
 
 CASES = ("rest", "http")
@@ -314,9 +314,14 @@ def chalice_ready(server: Server) -> float:
     while time.perf_counter() < deadline:
         if server.process.poll() is not None:
             raise StartError(f"exited with {server.process.returncode}:\n{server.log_tail()}")
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            if Client(server.port).get(PATH)[0] == 200:
+        client = Client(server.port)
+        try:
+            if client.get(PATH)[0] == 200:
                 return time.perf_counter() - server.started_at
+        except (OSError, http.client.HTTPException):
+            pass
+        finally:
+            client.close()
         time.sleep(0.01)
     raise StartError(f"no answer within {START_TIMEOUT_S:.0f}s:\n{server.log_tail()}")
 
