@@ -226,3 +226,33 @@ def _leftovers(endpoint: str, name: str) -> list[str]:
         if name in m["FunctionArn"] and m.get("State") != "Deleting"
     ]
     return found
+
+
+PREFIXED = """
+from cloudlet.app import App
+
+app = App("{name}")
+q = app.queue("jobs")
+t = app.table("items", key=("id", "S"))
+f = app.function("fn", code="functions/fn")
+f.link(q)
+web = app.http_api("web")
+web.route("GET", "/", f)
+"""
+
+
+def test_destroy_spares_a_stage_whose_names_share_the_prefix(tmp_path: Path, endpoint: str) -> None:
+    # Stage "a-b" names its resources "{app}-a-b-...", which also start with "{app}-a-".
+    name = app_name("px")
+    file = write_app(tmp_path, PREFIXED.format(name=name), {"fn": HANDLER})
+    app = load(file)
+    apply(plan(app, "a", RecordingTarget(endpoint)))
+    apply(plan(app, "a-b", RecordingTarget(endpoint)))
+    again = plan(app, "a", RecordingTarget(endpoint))
+    assert again.empty, again.pending  # the other stage is not taken for leftovers
+    deleted = destroy(name, "a", RecordingTarget(endpoint))
+    assert {c.physical for c in deleted} >= {f"{name}-a-jobs", f"{name}-a-items", f"{name}-a-fn"}
+    assert not [c for c in deleted if c.physical.startswith(f"{name}-a-b-")]
+    assert plan(app, "a-b", RecordingTarget(endpoint)).empty
+    destroy(name, "a-b", RecordingTarget(endpoint))
+    assert _leftovers(endpoint, name) == []
