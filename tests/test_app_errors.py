@@ -186,3 +186,19 @@ def test_authorizer_mistakes(tmp_path: Path) -> None:
         file = write_app(tmp_path, base + line + "\n", {"f": HANDLER})
         error = error_of(file)
         assert expected in str(error) and f"{file}:4" in str(error), (line, str(error))
+
+
+def test_link_variables_may_not_collide(tmp_path: Path) -> None:
+    source = """
+    from cloudlet.app import App
+    app = App("x")
+    users = app.table("users", key=("id", "S"))
+    f = app.function("f", code="functions/f", environment={"USERS_TABLE_NAME": "mine"})
+    f.link(users)
+    """
+    file = write_app(tmp_path, source, {"f": HANDLER})
+    message = str(error_of(file))
+    assert message.startswith(
+        f"{file}:5: function 'f': the link to <table users> sets USERS_TABLE_NAME"
+    )
+    assert "the function's environment sets too" in message

@@ -20,6 +20,7 @@ from cloudlet.app.constructs import (
     Subscription,
     Table,
     Topic,
+    env_name,
 )
 from cloudlet.app.errors import AppError
 from cloudlet.deploy import naming
@@ -170,7 +171,27 @@ def compile_app(app: App, stage: str) -> list[Node]:
             )
             nodes.append(Node(kind, resource.name, name(resource.name, kind), resource, deps))
     _check_refs(app, nodes)
+    for function in app.of_kind(Function):
+        _check_environment(function)
     return nodes
+
+
+_LINK_SUFFIXES = {"table": ("TABLE_NAME",), "queue": ("QUEUE_URL", "QUEUE_ARN"), "topic": ("TOPIC_ARN",), "function": ("FUNCTION_NAME",)}  # fmt: skip
+
+
+def _check_environment(function: Function) -> None:
+    """Links' variables may not collide with each other or with the function's own."""
+    taken = {name: "the function's environment" for name in function.environment}
+    for link in function.links:
+        for suffix in _LINK_SUFFIXES.get(link.resource.kind, ()):
+            variable = f"{env_name(link.resource.name)}_{suffix}"
+            if variable in taken:
+                raise AppError(
+                    f"function {function.name!r}: the link to {link.resource!r} sets {variable}, "
+                    f"which {taken[variable]} sets too",
+                    link.declared_at,
+                )
+            taken[variable] = f"the link to {link.resource!r}"
 
 
 def _check_refs(app: App, nodes: list[Node]) -> None:
