@@ -34,7 +34,7 @@ def test_deploy_outputs_destroy(tmp_path: Path, endpoint: str) -> None:
     runner = CliRunner()
     first = runner.invoke(main, ["deploy", str(file), "--endpoint", endpoint, "--stage", "qa"])
     assert first.exit_code == 0, first.output
-    assert "plan:" in first.output
+    assert "plan: 3 to create (0 unchanged)" in first.output
     for line in ("queue        jobs", "role         fn", "function     fn"):
         assert line in first.output
     assert f"deployed {name} to qa" in first.output

@@ -137,7 +137,12 @@ def deploy(
         if not plan_only:
             _refresh_outputs(found)
         return
-    click.echo("plan:")
+    counts: dict[str, int] = {}
+    for change in found.pending:
+        counts[change.action] = counts.get(change.action, 0) + 1
+    order = ("create", "update", "replace", "delete")
+    summary = ", ".join(f"{counts[a]} to {a}" for a in order if a in counts)
+    click.echo(f"plan: {summary} ({len(found.changes) - len(found.pending)} unchanged)")
     for change in found.pending:
         click.echo(describe(change))
     if plan_only:
