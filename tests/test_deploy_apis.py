@@ -153,6 +153,29 @@ def test_route_changes_update_the_apis_in_place(deployed: dict[str, Any]) -> Non
     status, body = get(web_url + "/orders")
     assert (status, body["fn"]) == (200, "auth")
     assert plan(load(file), "dev", RecordingTarget(deployed["endpoint"])).empty
+    # The HTTP API no longer invokes `other`: its grant is taken back; the REST API's stays.
+    lam = make_client("lambda", deployed["endpoint"])
+    policy = json.loads(lam.get_policy(FunctionName=f"{deployed['name']}-dev-other")["Policy"])
+    web_id = web_url.split("/execute-api/")[1].split("/")[0]
+    api_id = api_url.split("/restapis/")[1].split("/")[0]
+    sources = [s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in policy["Statement"]]
+    assert [src.rsplit(":", 1)[1] for src in sources] == [f"{api_id}/*"]
+    assert web_id not in json.dumps(policy)
+
+
+def test_an_api_without_routes_has_no_stage(deployed: dict[str, Any]) -> None:
+    file: Path = deployed["file"]
+    source = file.read_text()
+    lines = [line for line in source.splitlines() if not line.startswith("api.")]
+    file.write_text("\n".join(lines) + "\n")
+    changed = plan(load(file), "dev", RecordingTarget(deployed["endpoint"]))
+    assert [(c.kind, c.action) for c in changed.pending] == [("rest_api", "update")]
+    apply(changed)
+    assert get(deployed["outputs"]["api_url"] + "/auth")[0] in (403, 404)
+    assert plan(load(file), "dev", RecordingTarget(deployed["endpoint"])).empty
+    file.write_text(source)
+    apply(plan(load(file), "dev", RecordingTarget(deployed["endpoint"])))
+    assert get(deployed["outputs"]["api_url"] + "/auth")[0] == 200
 
 
 def test_destroy_removes_the_apis(deployed: dict[str, Any]) -> None:

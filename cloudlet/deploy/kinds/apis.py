@@ -96,11 +96,26 @@ def _sid(api_id: str) -> str:
     return f"cloudlet-apigateway-{api_id}"
 
 
-def _grant_all(ctx: Context, api_id: str, desired: dict[str, bool], have: dict[str, bool]) -> None:
+def _grant_all(ctx: Context, api_id: str, desired: dict[str, bool], actual: Actual) -> None:
+    """Grant the API each function it now invokes; take the grant back from functions it
+    no longer does (found in the routes and authorizers read)."""
+    have = actual.attrs.get("Permissions", {})
     source = ctx.arn("execute-api", f"{api_id}/*")
     for name, wanted in desired.items():
         if wanted and not have.get(name):
             _grant(ctx, name, _sid(api_id), "apigateway.amazonaws.com", source)
+    before = {spec[0] for spec in actual.attrs.get("Routes", {}).values()}
+    for config in actual.attrs.get("Authorizers", {}).values():
+        uri = config.get("authorizerUri") or config.get("AuthorizerUri")
+        if uri:
+            before.add(_function_of(uri))
+    lam = ctx.client("lambda")
+    for function in sorted(before - set(desired)):
+        try:
+            lam.remove_permission(FunctionName=function, StatementId=_sid(api_id))
+        except Exception as error:
+            if not missing(error, "ResourceNotFoundException"):
+                raise
 
 
 class RestApiKind(Kind):
@@ -172,7 +187,7 @@ class RestApiKind(Kind):
         return {
             "Authorizers": authorizers,
             "Routes": routes,
-            "Deployed": f"cloudlet {digest}",
+            "Deployed": f"cloudlet {digest}" if routes else "",
             "Permissions": dict.fromkeys(functions, True),
         }
 
@@ -235,12 +250,19 @@ class RestApiKind(Kind):
             except Exception as error:
                 if not missing(error, "NotFoundException"):
                     raise
-        _grant_all(ctx, api_id, desired["Permissions"], actual.attrs.get("Permissions", {}))
+        _grant_all(ctx, api_id, desired["Permissions"], actual)
         if desired["Deployed"] != actual.attrs.get("Deployed") or want != have:
             if want:
                 apigw.create_deployment(
                     restApiId=api_id, stageName=ctx.stage, description=desired["Deployed"]
                 )
+            elif actual.attrs.get("Deployed"):
+                # No routes left: AWS deploys no empty API, so the stage goes instead.
+                try:
+                    apigw.delete_stage(restApiId=api_id, stageName=ctx.stage)
+                except Exception as error:
+                    if not missing(error, "NotFoundException"):
+                        raise
         return actual.outputs
 
     def _sync_authorizers(
@@ -463,7 +485,7 @@ class HttpApiKind(Kind):
                 v2.update_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
             else:
                 v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True, Tags=ctx.tags)
-        _grant_all(ctx, api_id, desired["Permissions"], actual.attrs.get("Permissions", {}))
+        _grant_all(ctx, api_id, desired["Permissions"], actual)
         return actual.outputs
 
     def delete(self, ctx: Context, node: Node, actual: Actual) -> None:
