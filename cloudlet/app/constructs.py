@@ -565,6 +565,16 @@ class App:
         self.outputs: dict[str, Output] = {}
         _created.append(self)
 
+    @classmethod
+    def named(cls, name: str) -> App:
+        """An app known by its name only: enough to find and destroy a stage's resources."""
+        if not isinstance(name, str) or not _APP_NAME.match(name):
+            raise AppError(f"app name {name!r} must be lower-case letters, digits and '-'")
+        app = cls.__new__(cls)
+        app.name, app.declared_at, app.base_dir = name, None, None
+        app.resources, app.outputs = {}, {}
+        return app
+
     def _add(self, resource: Resource) -> Any:
         # APIs share one namespace: REST and HTTP APIs are both "APIs" to the user.
         family = "api" if isinstance(resource, Api) else resource.kind

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cloudlet.app.constructs import App, Function
+from cloudlet.app.constructs import App
 from cloudlet.app.errors import AppError
 from cloudlet.deploy import naming
 from cloudlet.deploy.kinds.apis import HttpApiKind, RestApiKind
@@ -279,15 +279,7 @@ def destroy(
     """Delete everything the app+stage owns (found by names and verified by tags)."""
     naming_check(stage)
     check_reachable(target)
-    app = App.__new__(App)  # only the name matters here; no file declared it
-    app.name, app.base_dir, app.resources, app.outputs, app.declared_at = (
-        app_name,
-        None,
-        {},
-        {},
-        None,
-    )
-    ctx = Context(target, app, stage)
+    ctx = Context(target, App.named(app_name), stage)
     report = progress or (lambda change, state: None)
     with _pool() as pool:
         owned = {k: pool.submit(kind.owned, ctx) for k, kind in KINDS.items()}
@@ -303,7 +295,3 @@ def destroy(
                 Change(n.kind, n.logical, "delete", "destroy", n.physical) for n, _ in batch
             ]
     return deleted
-
-
-def functions_of(app: App) -> list[Function]:
-    return app.of_kind(Function)

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from cloudlet.app.constructs import Function, Queue, Subscription, Topic
-from cloudlet.deploy import naming
 from cloudlet.deploy.kinds.base import Kind, as_json, missing, retry_while
 from cloudlet.deploy.model import Actual, Context, Node
 
@@ -390,6 +389,3 @@ def _grant(ctx: Context, function: str, sid: str, principal: str, source_arn: st
         FunctionName=function, StatementId=sid, Action="lambda:InvokeFunction",
         Principal=principal, SourceArn=source_arn,
     )  # fmt: skip
-
-
-__all__ = ["QueueKind", "SubscriptionKind", "TopicKind", "_grant", "_has_permission", "naming"]
