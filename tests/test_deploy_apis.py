@@ -187,3 +187,46 @@ def test_destroy_removes_the_apis(deployed: dict[str, Any]) -> None:
     ]
     v2 = make_client("apigatewayv2", deployed["endpoint"])
     assert not [a for a in every(v2, "get_apis", "Items") if a["Name"].startswith(deployed["name"])]
+
+
+CORS = """
+from cloudlet.app import App
+
+app = App("{name}")
+fn = app.function("fn", code="functions/fn")
+web = app.http_api("web", cors={cors})
+web.route("GET", "/x", fn)
+app.output("url", web.url)
+"""
+
+
+def test_http_api_cors(tmp_path: Path, endpoint: str) -> None:
+    name = app_name("cors")
+    file = write_app(tmp_path, CORS.format(name=name, cors=True), {"fn": ECHO % "fn"})
+    outputs = apply(plan(load(file), "dev", RecordingTarget(endpoint)))
+    v2 = make_client("apigatewayv2", endpoint)
+    api = next(a for a in every(v2, "get_apis", "Items") if a["Name"] == f"{name}-dev-web")
+    assert api["CorsConfiguration"]["AllowOrigins"] == ["*"]
+    preflight = urllib.request.Request(
+        outputs.values["url"] + "/x", method="OPTIONS",
+        headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"},
+    )  # fmt: skip
+    with urllib.request.urlopen(preflight, timeout=30) as response:
+        assert response.headers["Access-Control-Allow-Origin"] in ("*", "https://shop.example")
+    assert plan(load(file), "dev", RecordingTarget(endpoint)).empty
+
+    narrow = '{"allow_origins": ["https://shop.example"], "allow_methods": ["GET", "POST"], "max_age": 60}'
+    file.write_text(CORS.format(name=name, cors=narrow))
+    changed = plan(load(file), "dev", RecordingTarget(endpoint))
+    assert [(c.kind, c.reason) for c in changed.pending] == [("http_api", "Cors changed")]
+    apply(changed)
+    api = v2.get_api(ApiId=api["ApiId"])
+    assert api["CorsConfiguration"]["AllowOrigins"] == ["https://shop.example"]
+    assert api["CorsConfiguration"]["MaxAge"] == 60
+    assert plan(load(file), "dev", RecordingTarget(endpoint)).empty
+
+    file.write_text(CORS.format(name=name, cors=False))
+    apply(plan(load(file), "dev", RecordingTarget(endpoint)))
+    assert "CorsConfiguration" not in v2.get_api(ApiId=api["ApiId"])
+    assert plan(load(file), "dev", RecordingTarget(endpoint)).empty
+    destroy(name, "dev", RecordingTarget(endpoint))

@@ -535,6 +535,32 @@ class RestApi(Api):
 class HttpApi(Api):
     kind = "http_api"
 
+    def __init__(self, app: App, name: str, *, cors: bool | dict[str, Any] = False) -> None:
+        super().__init__(app, name)
+        self.cors = _cors(cors, self.declared_at)
+
+
+_CORS_KEYS = {
+    "allow_origins": "AllowOrigins",
+    "allow_methods": "AllowMethods",
+    "allow_headers": "AllowHeaders",
+    "expose_headers": "ExposeHeaders",
+    "max_age": "MaxAge",
+    "allow_credentials": "AllowCredentials",
+}
+
+
+def _cors(cors: bool | dict[str, Any], where: Location | None) -> dict[str, Any] | None:
+    """An HTTP API's CORS configuration in API Gateway's shape (True: any origin,
+    method and header)."""
+    if cors is False or cors is None:
+        return None
+    if cors is True:
+        cors = {"allow_origins": ["*"], "allow_methods": ["*"], "allow_headers": ["*"]}
+    if not isinstance(cors, dict) or set(cors) - set(_CORS_KEYS):
+        raise AppError(f"cors must be True or a dict with keys {sorted(_CORS_KEYS)}", where)
+    return {_CORS_KEYS[key]: value for key, value in cors.items()}
+
 
 @dataclass
 class Output:
@@ -603,8 +629,8 @@ class App:
     def rest_api(self, name: str) -> RestApi:
         return self._add(RestApi(self, name))  # type: ignore[no-any-return]
 
-    def http_api(self, name: str) -> HttpApi:
-        return self._add(HttpApi(self, name))  # type: ignore[no-any-return]
+    def http_api(self, name: str, *, cors: bool | dict[str, Any] = False) -> HttpApi:
+        return self._add(HttpApi(self, name, cors=cors))  # type: ignore[no-any-return]
 
     def output(self, name: str, value: str | Ref) -> None:
         """A value printed after deploy and written to .cloudlet/outputs/{stage}.json."""

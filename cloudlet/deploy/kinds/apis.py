@@ -385,6 +385,7 @@ class HttpApiKind(Kind):
         default = stages.get("$default")
         functions = sorted({invoke_arn(ctx, f) for f in _functions(node.source)})
         attrs = {
+            "Cors": _cors_view(api.get("CorsConfiguration")),
             "Authorizers": {a["Name"]: _http_authorizer_view(a) for a in authorizers},
             "Routes": routes,
             "Stage": bool(default and default.get("AutoDeploy")),
@@ -411,6 +412,7 @@ class HttpApiKind(Kind):
         api: Api = node.source
         functions = sorted({invoke_arn(ctx, f) for f in _functions(api)})
         return {
+            "Cors": _cors_view(node.source.cors),
             "Authorizers": {a.name: _http_authorizer(ctx, a) for a in api.authorizers.values()},
             "Routes": _routes(ctx, api),
             "Stage": True,
@@ -418,12 +420,19 @@ class HttpApiKind(Kind):
         }
 
     def create(self, ctx: Context, node: Node, desired: dict[str, Any]) -> dict[str, str]:
+        cors = {"CorsConfiguration": node.source.cors} if node.source.cors else {}
         api = ctx.client("apigatewayv2").create_api(
             Name=node.physical, ProtocolType="HTTP", Tags=ctx.tags,
-            Description=f"cloudlet {ctx.app.name} {ctx.stage}: {node.logical}",
+            Description=f"cloudlet {ctx.app.name} {ctx.stage}: {node.logical}", **cors,
         )  # fmt: skip
         actual = Actual(
-            {"Authorizers": {}, "Routes": {}, "Stage": False, "Permissions": {}},
+            {
+                "Cors": desired["Cors"],
+                "Authorizers": {},
+                "Routes": {},
+                "Stage": False,
+                "Permissions": {},
+            },
             self._outputs(ctx, node, api["ApiId"], api.get("ApiEndpoint")),
             {"integrations": {}, "routes": {}, "stage": False, "authorizers": {}},
         )
@@ -438,6 +447,11 @@ class HttpApiKind(Kind):
         route_ids: dict[str, str] = actual.extra["routes"]
         have: dict[str, list[Any]] = actual.attrs.get("Routes", {})
         want: dict[str, list[Any]] = desired["Routes"]
+        if desired["Cors"] != actual.attrs.get("Cors"):
+            if desired["Cors"]:
+                v2.update_api(ApiId=api_id, CorsConfiguration=node.source.cors)
+            else:
+                v2.delete_cors_configuration(ApiId=api_id)
         authorizer_ids: dict[str, str] = dict(actual.extra.get("authorizers", {}))
         for name, config in desired["Authorizers"].items():
             if name not in authorizer_ids:
@@ -505,6 +519,19 @@ class HttpApiKind(Kind):
 
     def owner_tags(self, ctx: Context, node: Node) -> dict[str, str]:
         return dict(node.source["tags"])
+
+
+def _cors_view(cors: dict[str, Any] | None) -> dict[str, Any] | None:
+    """CORS settings compared as sets where order means nothing (AWS may reorder)."""
+    if not cors:
+        return None
+    view = dict(cors)
+    for key in ("AllowOrigins", "AllowMethods", "AllowHeaders", "ExposeHeaders"):
+        if key in view:
+            view[key] = sorted(
+                str(v).lower() if key != "AllowOrigins" else str(v) for v in view[key]
+            )
+    return {k: v for k, v in view.items() if v not in (None, [], False)}
 
 
 def _http_authorizer_view(found: dict[str, Any]) -> dict[str, Any]:
