@@ -129,7 +129,14 @@ class RestApiKind(Kind):
         api = found[0]
         api_id = api["id"]
         resources = _resources(apigw, api_id)
-        authorizers = _rest_authorizers(apigw, api_id)
+        # Authorizers are listed only when some are declared or in use (fewer reads, and
+        # implementations without the listing still deploy APIs that use none).
+        in_use = any(
+            detail.get("authorizerId")
+            for r in resources
+            for detail in (r.get("resourceMethods") or {}).values()
+        )
+        authorizers = _rest_authorizers(apigw, api_id) if in_use or node.source.authorizers else []
         names = {a["id"]: a["name"] for a in authorizers}
         routes: dict[str, list[Any]] = {}
         for resource in resources:
@@ -366,11 +373,15 @@ class HttpApiKind(Kind):
             i["IntegrationId"]: i.get("IntegrationUri", "")
             for i in _pages(v2.get_integrations, ApiId=api_id)
         }
-        authorizers = _pages(v2.get_authorizers, ApiId=api_id)
+        found_routes = _pages(v2.get_routes, ApiId=api_id)
+        in_use = any(route.get("AuthorizerId") for route in found_routes)
+        authorizers = []
+        if in_use or node.source.authorizers:  # as for REST APIs: only when needed
+            authorizers = _pages(v2.get_authorizers, ApiId=api_id)
         names = {a["AuthorizerId"]: a["Name"] for a in authorizers}
         routes: dict[str, list[Any]] = {}
         route_ids: dict[str, str] = {}
-        for route in _pages(v2.get_routes, ApiId=api_id):
+        for route in found_routes:
             target = (route.get("Target") or "").removeprefix("integrations/")
             authorizer = None
             if route.get("AuthorizationType") in ("JWT", "CUSTOM"):
