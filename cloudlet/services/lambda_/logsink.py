@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from cloudlet.services.base import Cloud
     from cloudlet.services.lambda_.runtime.pool import Outcome
 
-FLUSH_S = 0.05
+FLUSH_S = 0.2
 
 
 class LogSink:
