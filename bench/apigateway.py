@@ -360,24 +360,6 @@ TARGETS: dict[str, HttpTarget] = {
 }
 
 
-def ensure_requirements(target: HttpTarget) -> None:
-    """Install what cloudlet's installed metadata requires into its venv. bench/sqs.py
-    reinstalls cloudlet there with --no-deps on every run, so a dependency added since
-    the venv was made (API Gateway's PyYAML and cryptography) would be missing; pip
-    leaves requirements already met alone."""
-    if target.base.venv is not None:
-        return
-    python = str(VENVS_DIR / "cloudlet" / "bin" / "python")
-    code = (
-        "import importlib.metadata as m; "
-        "print('\\n'.join(r for r in m.requires('cloudlet') or [] if 'extra ==' not in r))"
-    )
-    listed = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
-    wanted = [line for line in listed.stdout.splitlines() if line.strip()]
-    if wanted:
-        subprocess.run([python, "-m", "pip", "install", "--quiet", *wanted], check=True)
-
-
 @contextlib.contextmanager
 def running(target: HttpTarget) -> Iterator[tuple[Server, float]]:
     """Start a server, yield it with its start-up time, always stop it (and every
@@ -592,7 +574,6 @@ def bench_target(
     result: TargetResult = pipeline.TargetResult(target.name)
     try:
         lambda_bench.ensure_venv(target.base)
-        ensure_requirements(target)
     except subprocess.CalledProcessError as exc:
         result.problems.append(f"install failed: {exc}")
         return result

@@ -191,6 +191,9 @@ def ensure_venv(target: Target) -> None:
             # reinstall it each run so the figures are of the code as it is now.
             pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
             subprocess.run([*pip, "--no-deps", "--force-reinstall", target.pip_spec], check=True)
+            # Then whatever it requires that the venv lacks (a dependency added since the
+            # venv was made); requirements already met are left alone.
+            subprocess.run([*pip, target.pip_spec], check=True)
         return
     log(f"[{target.name}] creating {venv.relative_to(REPO_ROOT)} and installing {target.pip_spec}")
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
