@@ -139,6 +139,7 @@ WRK_THREADS = 2
 WRK_CONNECTIONS = 32
 COUNT_SEGMENTS = 4
 STEP_BUDGET_S = 60.0  # bound of the waits that are not timed phases
+RAW_TOOL = ["wrk"]  # the raw load's client, named in its rows ("asyncio" with --no-wrk)
 PHASE_QUIET_S = 30.0  # before each timed phase, wait at most this long for quiet cores
 
 # cloudlet's goals.
@@ -816,7 +817,7 @@ def figures(settings: Settings) -> list[Figure]:
             ]
     for name in OPERATIONS:
         rows += [
-            Figure(f"raw_{name}", f"raw HTTP {TITLES[name]}, wrk (2xx/s)", True),
+            Figure(f"raw_{name}", f"raw HTTP {TITLES[name]}, {RAW_TOOL[0]} (2xx/s)", True),
             Figure(f"raw_{name}_p50", "  latency p50 (ms)", False),
             Figure(f"raw_{name}_p99", "  latency p99 (ms)", False),
             Figure(f"raw_{name}_server", "  server CPU per request (ms)", False),
@@ -996,6 +997,8 @@ def main(argv: list[str] | None = None) -> int:
     use_wrk = not args.no_wrk and shutil.which("wrk") is not None
     if not use_wrk and not args.no_wrk:
         log("wrk not found (apt-get install -y wrk); using the asyncio load client")
+    if not use_wrk:
+        RAW_TOOL[0] = "asyncio"
     results = run_targets(
         args.targets,
         lambda name: bench_target(TARGETS[name], settings, args.quiet_wait, use_wrk),
