@@ -15,9 +15,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3  # type: ignore[import-untyped]
-from botocore.config import Config  # type: ignore[import-untyped]
-
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 
 
@@ -37,6 +34,8 @@ class Target:
             if self.endpoint and not os.environ.get("AWS_ACCESS_KEY_ID"):
                 # Local clouds take any key; the user's real keys are not needed there.
                 credentials = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+            import boto3  # type: ignore[import-untyped]  # here: `cloudlet up` never needs it
+
             session = boto3.Session(region_name=region, **credentials)
         self.session = session
         self._clients: dict[str, Any] = {}
@@ -48,6 +47,8 @@ class Target:
         with self._lock:
             found = self._clients.get(service)
             if found is None:
+                from botocore.config import Config  # type: ignore[import-untyped]
+
                 config = Config(
                     retries={"max_attempts": 8 if self.endpoint is None else 2, "mode": "standard"},
                     connect_timeout=5,
