@@ -78,6 +78,7 @@ from types import ModuleType
 from typing import Any
 
 import pipeline  # bench/pipeline.py: quiet-wait, results, CPU accounting, clients
+from pipeline import Figure
 from sqs import (
     HOST,
     START_TIMEOUT_S,
@@ -89,7 +90,6 @@ from sqs import (
     fmt,
     log,
     process_tree,
-    ratio,
     run_targets,
     run_wrk,
     spawn,
@@ -620,13 +620,6 @@ def bench_target(
 # --------------------------------------------------------------------------- report
 
 
-@dataclass(frozen=True)
-class Figure:
-    key: str
-    label: str
-    higher_is_better: bool | None  # None: a description, no ratio
-
-
 def figures(settings: Settings) -> list[Figure]:
     rows: list[Figure] = []
     for case in CASES:
@@ -646,36 +639,8 @@ def figures(settings: Settings) -> list[Figure]:
     return rows
 
 
-def results_table(results: list[TargetResult], settings: Settings) -> str:
-    header = ["figure", *(f"{r.name} ({r.version})" for r in results)]
-    rows = [
-        [f.label, *(pipeline.show(r.values.get(f.key)) for r in results)] for f in figures(settings)
-    ]
-    return table(header, rows)
-
-
-def ratio_table(cloudlet: TargetResult, peers: list[TargetResult], settings: Settings) -> str:
-    header = ["figure (cloudlet / peer)", "better", *(p.name for p in peers)]
-    rows = [
-        [
-            f.label,
-            "higher" if f.higher_is_better else "lower",
-            *(ratio(cloudlet.values.get(f.key), p.values.get(f.key)) for p in peers),
-        ]
-        for f in figures(settings)
-        if f.higher_is_better is not None
-    ]
-    return table(header, rows)
-
-
 def target_table(cloudlet: TargetResult) -> str:
     values = cloudlet.values
-
-    def verdict(value: float | None, ok: Callable[[float], bool]) -> str:
-        return "n/a" if value is None else ("PASS" if ok(value) else "FAIL")
-
-    def shown(value: float | None, unit: str) -> str:
-        return "n/a" if value is None else f"{fmt(value)}{unit}"
 
     rows = []
     for case in CASES:
@@ -685,19 +650,19 @@ def target_table(cloudlet: TargetResult) -> str:
             [
                 f"{name}, req/s, {CONNECTIONS} connections",
                 f">= {RPS_GOAL:,.0f}/s",
-                shown(rps, "/s"),
-                verdict(rps, lambda v: v >= RPS_GOAL),
+                pipeline.shown(rps, "/s"),
+                pipeline.verdict(rps, lambda v: v >= RPS_GOAL),
             ],
             [
                 f"{name}, p50, {CONNECTIONS} connections",
                 f"<= {P50_GOAL_MS:.0f} ms",
-                shown(p50, " ms"),
-                verdict(p50, lambda v: v <= P50_GOAL_MS),
+                pipeline.shown(p50, " ms"),
+                pipeline.verdict(p50, lambda v: v <= P50_GOAL_MS),
             ],
             [
                 "  p50 with 1 connection (for reference)",
                 "-",
-                shown(values.get(f"{case}_seq_p50"), " ms"),
+                pipeline.shown(values.get(f"{case}_seq_p50"), " ms"),
                 "-",
             ],
         ]
@@ -715,7 +680,7 @@ def report(results: list[TargetResult], settings: Settings, load_tool: str) -> s
         f"{settings.load_s} s; cores busy with other work before and while each "
         f"target ran: {loads}; {lambda_bench.RUNTIME} handler at {lambda_bench.MEMORY_MB} MB)",
         "",
-        results_table(results, settings),
+        pipeline.figure_table(figures(settings), results),
     ]
     by_name = {r.name: r for r in results}
     peers = [r for r in results if r.name != "cloudlet"]
@@ -724,7 +689,7 @@ def report(results: list[TargetResult], settings: Settings, load_tool: str) -> s
             "",
             "### Ratios cloudlet / peer",
             "",
-            ratio_table(by_name["cloudlet"], peers, settings),
+            pipeline.figure_ratios(figures(settings), by_name["cloudlet"], peers),
         ]
     if "cloudlet" in by_name:
         parts += ["", "### cloudlet targets", "", target_table(by_name["cloudlet"])]

@@ -82,7 +82,12 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+
+# bench/pipeline.py: quiet-wait, per-target results with notes, CPU accounting of other
+# work, guarded steps, the figure tables.
+import pipeline  # noqa: E402
 from botocore.config import Config
+from pipeline import Figure  # noqa: E402
 from sqs import (
     HOST,
     REGION,
@@ -109,9 +114,6 @@ from sqs import (
     wrk_script,
 )
 
-# bench/pipeline.py: quiet-wait, per-target results with notes, CPU accounting of other
-# work, guarded steps (it imports bench/lambda.py, whose name is a keyword, by name).
-pipeline: ModuleType = importlib.import_module("pipeline")
 lambda_bench: ModuleType = importlib.import_module("lambda")
 
 AUTHORIZATION = (
@@ -472,7 +474,7 @@ def phase(op: Operation, label: str) -> Callable[[Any, float, WorkerResult], Non
 # --------------------------------------------------------------------------- measurements
 
 
-class TargetResult(pipeline.TargetResult):  # type: ignore[misc,name-defined]
+class TargetResult(pipeline.TargetResult):
     client_cpu_s: float = 0.0  # wrk's CPU time: a child of this process, not "other work"
     quiet_wait_s: float = 0.0
 
@@ -797,13 +799,6 @@ def bench_target(
 # --------------------------------------------------------------------------- report
 
 
-@dataclass(frozen=True)
-class Figure:
-    key: str
-    label: str
-    higher_is_better: bool | None  # None: a description, no ratio
-
-
 def figures(settings: Settings) -> list[Figure]:
     rows: list[Figure] = []
     for name in OPERATIONS:
@@ -846,32 +841,6 @@ def figures(settings: Settings) -> list[Figure]:
     return rows
 
 
-def results_table(results: list[TargetResult], settings: Settings) -> str:
-    header = ["figure", *(f"{r.name} ({r.version})" for r in results)]
-    rows = [
-        [f.label, *(pipeline.show(r.values.get(f.key)) for r in results)] for f in figures(settings)
-    ]
-    return table(header, rows)
-
-
-def ratio_table(cloudlet: TargetResult, peers: list[TargetResult], settings: Settings) -> str:
-    header = ["figure (cloudlet / peer)", "better", *(p.name for p in peers)]
-    rows = [
-        [
-            f.label,
-            "higher" if f.higher_is_better else "lower",
-            *(ratio(cloudlet.values.get(f.key), p.values.get(f.key)) for p in peers),
-        ]
-        for f in figures(settings)
-        if f.higher_is_better is not None and not f.key.startswith(("qlarge", "load_large"))
-    ]
-    return table(header, rows)
-
-
-def verdict(value: float | None, ok: Callable[[float], bool]) -> str:
-    return "n/a" if value is None else ("PASS" if ok(value) else "FAIL")
-
-
 def target_table(cloudlet: TargetResult, peers: list[TargetResult], settings: Settings) -> str:
     """The goals, with what the goal needs in ops/s and, for boto3 rows, the most the
     client alone allows: one call costs the client its CPU per call (measured against
@@ -896,7 +865,7 @@ def target_table(cloudlet: TargetResult, peers: list[TargetResult], settings: Se
                 ratio(own, measured.get(best)),
                 f"{fmt(THROUGHPUT_GOAL * measured[best])}/s" if best else "n/a",
                 f"{fmt(1000 / client_ms)}/s" if client_ms else "-",
-                verdict(value, lambda v: v >= THROUGHPUT_GOAL),
+                pipeline.verdict(value, lambda v: v >= THROUGHPUT_GOAL),
             ]
         )
     large = values.get("qlarge_ratio")
@@ -907,7 +876,7 @@ def target_table(cloudlet: TargetResult, peers: list[TargetResult], settings: Se
             "n/a" if large is None else f"{large:.2f}x",
             "-",
             "-",
-            verdict(large, lambda v: v <= LARGE_QUERY_GOAL),
+            pipeline.verdict(large, lambda v: v <= LARGE_QUERY_GOAL),
         ]
     )
     header = ["cloudlet target", "goal", "measured", "goal in ops/s", "boto3 allows", "verdict"]
@@ -924,7 +893,7 @@ def report(results: list[TargetResult], settings: Settings, load_tool: str) -> s
         f"the server; {settings.seconds:g} s per boto3 phase; raw load: {load_tool}; cores "
         f"busy with other work before and while each target ran: {loads})",
         "",
-        results_table(results, settings),
+        pipeline.figure_table(figures(settings), results),
     ]
     by_name = {r.name: r for r in results}
     peers = [r for r in results if r.name != "cloudlet"]
@@ -933,7 +902,12 @@ def report(results: list[TargetResult], settings: Settings, load_tool: str) -> s
             "",
             "### Ratios cloudlet / peer",
             "",
-            ratio_table(by_name["cloudlet"], peers, settings),
+            pipeline.figure_ratios(
+                figures(settings),
+                by_name["cloudlet"],
+                peers,
+                lambda f: f.key.startswith(("qlarge", "load_large")),
+            ),
         ]
     if "cloudlet" in by_name:
         parts += [

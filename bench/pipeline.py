@@ -1001,35 +1001,43 @@ def show(value: float | None) -> str:
     return fmt(value)
 
 
-def results_table(results: list[TargetResult], settings: Settings) -> str:
+def figure_table(rows: Sequence[Figure], results: Sequence[TargetResult]) -> str:
+    """One row per figure, one column per target (shared by the benchmarks whose figures
+    are `Figure`s)."""
     header = ["figure", *(f"{r.name} ({r.version})" for r in results)]
-    rows = [[f.label, *(show(r.values.get(f.key)) for r in results)] for f in figures(settings)]
-    return table(header, rows)
+    return table(header, [[f.label, *(show(r.values.get(f.key)) for r in results)] for f in rows])
 
 
-def ratio_table(cloudlet: TargetResult, peers: list[TargetResult], settings: Settings) -> str:
+def figure_ratios(
+    rows: Sequence[Figure],
+    cloudlet: TargetResult,
+    peers: Sequence[TargetResult],
+    skip: Callable[[Figure], bool] = lambda f: False,
+) -> str:
+    """cloudlet / peer for every figure that has a better direction."""
     header = ["figure (cloudlet / peer)", "better", *(p.name for p in peers)]
-    rows = [
+    body = [
         [
             f.label,
             "higher" if f.higher_is_better else "lower",
             *(ratio(cloudlet.values.get(f.key), p.values.get(f.key)) for p in peers),
         ]
-        for f in figures(settings)
-        if f.higher_is_better is not None
+        for f in rows
+        if f.higher_is_better is not None and not skip(f)
     ]
-    return table(header, rows)
+    return table(header, body)
+
+
+def verdict(value: float | None, ok: Callable[[float], bool]) -> str:
+    return "n/a" if value is None else ("PASS" if ok(value) else "FAIL")
+
+
+def shown(value: float | None, unit: str) -> str:
+    return "n/a" if value is None else f"{fmt(value)}{unit}"
 
 
 def target_table(cloudlet: TargetResult) -> str:
     values = cloudlet.values
-
-    def verdict(value: float | None, ok: Callable[[float], bool]) -> str:
-        return "n/a" if value is None else ("PASS" if ok(value) else "FAIL")
-
-    def shown(value: float | None, unit: str) -> str:
-        return "n/a" if value is None else f"{fmt(value)}{unit}"
-
     esm, fan, dev = values.get("esm_rate"), values.get("fan_rate"), values.get("win_dev")
     raw = values.get("fanraw_rate")
     rows = [
@@ -1071,7 +1079,7 @@ def report(results: list[TargetResult], settings: Settings) -> str:
         f"and the server; cores busy with other work before and while each target ran: "
         f"{loads}; {lambda_bench.RUNTIME} handlers at {lambda_bench.MEMORY_MB} MB)",
         "",
-        results_table(results, settings),
+        figure_table(figures(settings), results),
     ]
     by_name = {r.name: r for r in results}
     peers = [r for r in results if r.name != "cloudlet"]
@@ -1080,7 +1088,7 @@ def report(results: list[TargetResult], settings: Settings) -> str:
             "",
             "### Ratios cloudlet / peer",
             "",
-            ratio_table(by_name["cloudlet"], peers, settings),
+            figure_ratios(figures(settings), by_name["cloudlet"], peers),
         ]
     if "cloudlet" in by_name:
         parts += ["", "### cloudlet targets", "", target_table(by_name["cloudlet"])]
