@@ -57,6 +57,7 @@ class HttpProtocol(asyncio.Protocol):
         self.worker: asyncio.Task[None] | None = None
         self.paused = False
         self.idle: asyncio.TimerHandle | None = None
+        self.last_active = 0.0  # loop time the last request was answered
         self.peer: tuple[str, int] = ("127.0.0.1", 0)
 
     # -- connection ---------------------------------------------------------------------
@@ -77,11 +78,22 @@ class HttpProtocol(asyncio.Protocol):
         if self.worker is not None and not self.worker.done():
             self.worker.cancel()
 
-    def _arm_idle(self) -> None:
-        if self.idle is not None:
-            self.idle.cancel()
-        loop = asyncio.get_running_loop()
-        self.idle = loop.call_later(_KEEP_ALIVE_SECONDS, self.close)
+    def _arm_idle(self, delay: float = _KEEP_ALIVE_SECONDS) -> None:
+        # One timer per connection, pushed back when it fires if the connection was used
+        # meanwhile: cheaper than cancelling and re-arming a timer around every request.
+        self.idle = asyncio.get_running_loop().call_later(delay, self._idle_due)
+
+    def _idle_due(self) -> None:
+        if self.transport is None:
+            return
+        if self.worker is not None and not self.worker.done():
+            self._arm_idle()  # a request is being answered (a long poll, say)
+            return
+        left = self.last_active + _KEEP_ALIVE_SECONDS - asyncio.get_running_loop().time()
+        if left > 0:
+            self._arm_idle(left)
+        else:
+            self.close()
 
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -145,8 +157,6 @@ class HttpProtocol(asyncio.Protocol):
     # -- answering ----------------------------------------------------------------------
 
     async def _serve(self) -> None:
-        if self.idle is not None:
-            self.idle.cancel()
         while self.queue and self.transport is not None:
             request = self.queue.popleft()
             if self.paused and len(self.queue) <= _MAX_QUEUED // 2:
@@ -156,7 +166,7 @@ class HttpProtocol(asyncio.Protocol):
             if not request.keep_alive:
                 self.close()
                 return
-        self._arm_idle()
+        self.last_active = asyncio.get_running_loop().time()
 
     async def _answer(self, request: _Request) -> None:
         url = httptools.parse_url(request.url)

@@ -110,6 +110,35 @@ def test_log_tail_has_start_end_report_and_output(lam: Any) -> None:
     assert "Max Memory Used: " in report[0]
 
 
+def _max_memory_used(response: dict[str, Any]) -> int:
+    log = base64.b64decode(response["LogResult"]).decode()
+    found = re.search(r"Max Memory Used: (\d+) MB", log)
+    assert found is not None, log
+    return int(found.group(1))
+
+
+def test_max_memory_used_is_the_peak_of_the_environment(lam: Any) -> None:
+    # The REPORT line's figure is the process's peak resident memory: it grows when a
+    # handler touches more memory, stays at its peak after that memory is freed, and
+    # never exceeds the function's MemorySize.
+    source = (
+        "def handler(event, context):\n"
+        "    block = bytearray(event['mb'] * 1024 * 1024)\n"
+        "    for i in range(0, len(block), 4096):\n"
+        "        block[i] = 1\n"
+        "    return len(block)\n"
+    )
+    name = create(lam, source, MemorySize=512)
+    _, small = _invoke(lam, name, {"mb": 1}, LogType="Tail")
+    baseline = _max_memory_used(small)
+    _, big = _invoke(lam, name, {"mb": 120}, LogType="Tail")
+    peak = _max_memory_used(big)
+    assert peak >= baseline + 100
+    _, after = _invoke(lam, name, {"mb": 1}, LogType="Tail")
+    assert _max_memory_used(after) >= peak
+    assert peak <= 512
+
+
 def test_logging_module_lines_carry_level_time_and_request_id(lam: Any) -> None:
     # As AWS's Python runtime: the root logger has a handler; its level stays WARNING
     # until the function lowers it.

@@ -12,7 +12,6 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
@@ -301,7 +300,7 @@ class Gateway:
         """An operation called by another service: no wire protocol, same behaviour."""
         target = await self.directory.get(service)
         handler = target.operations[operation]
-        inner = replace(ctx, service=service, operation=operation, protocol="internal")
+        inner = ctx.for_call(service, operation)
         result = handler(inner, target.store, request)
         output: dict[str, Any] = await result if inspect.isawaitable(result) else result
         return output

@@ -64,7 +64,10 @@ def match(path: str, host: str) -> tuple[str, str | None, str] | None:
 
 def strip_prefix(raw_path: str, api_id: str, stage: str | None) -> str:
     """The encoded path after the same prefix `match` removed from the decoded one."""
-    for prefix in (f"/restapis/{api_id}/{stage}/_user_request_", f"/_aws/execute-api/{api_id}/{stage}"):
+    for prefix in (
+        f"/restapis/{api_id}/{stage}/_user_request_",
+        f"/_aws/execute-api/{api_id}/{stage}",
+    ):
         if stage is not None and raw_path.startswith(prefix):
-            return raw_path[len(prefix):] or "/"
+            return raw_path[len(prefix) :] or "/"
     return raw_path or "/"

@@ -70,6 +70,7 @@ class Service:
     validation_error: ClassVar[str] = "ValidationException"
     """The code this service answers model-constraint violations with (CloudWatch Logs
     says InvalidParameterException where most json services say ValidationException)."""
+
     def __init__(self, db: Database, config: Config) -> None:
         self.db = db
         self.config = config

@@ -149,6 +149,11 @@ class Database:
             self._savepoints -= 1
             self._after_write()
 
+    @property
+    def in_transaction(self) -> bool:
+        """Inside `transaction()`: what is read now may yet be rolled back."""
+        return self._savepoints > 0
+
     def tables_with_rows(self) -> list[str]:
         """The tables that hold at least one row."""
         return [

@@ -54,6 +54,7 @@ from cloudlet.services.apigateway.request import (
 from cloudlet.services.apigateway.routes import RouteTable
 from cloudlet.services.apigateway.store import ApiGatewayStore, Doc
 from cloudlet.services.logs.writer import LogWriter
+from cloudlet.waits import settled
 
 if TYPE_CHECKING:
     from cloudlet.services.base import Cloud
@@ -439,12 +440,11 @@ class Runtime:
         task = asyncio.get_running_loop().create_task(
             self.cloud.call(self.context(call), "lambda", "Invoke", request)
         )
-        try:
-            async with asyncio.timeout(timeout_ms / 1000):
-                result = await asyncio.shield(task)
-        except TimeoutError:
+        if not await settled(task, timeout_ms / 1000):
             task.add_done_callback(_ignore_result)
-            raise timed_out() from None
+            raise timed_out()
+        try:
+            result = task.result()
         except ServiceError as error:
             log.warning(
                 "API %s: invoking %s failed: %s %s",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from urllib.parse import unquote
 
 import orjson
 
-from cloudlet import httpclient
+from cloudlet import httpclient, ids
 from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.gateway.execute_api import ApiRequest
@@ -36,6 +35,7 @@ from cloudlet.services.apigatewayv2.events import (
 from cloudlet.services.apigatewayv2.integrations import lambda_arn, with_stage_variables
 from cloudlet.services.apigatewayv2.models import Api, ApiStore, Doc
 from cloudlet.services.apigatewayv2.routing import Router
+from cloudlet.waits import settled
 
 log = logging.getLogger("cloudlet.apigatewayv2")
 
@@ -292,7 +292,7 @@ class DataPlane:
         parts = function.split(":")
         cloud = self._cloud()
         ctx = RequestContext(
-            request_id=str(uuid.uuid4()),
+            request_id=ids.uuid4(),
             account_id=parts[4],
             region=parts[3],
             base_url=cloud.endpoint_url,
@@ -302,8 +302,7 @@ class DataPlane:
         task = asyncio.ensure_future(
             cloud.call(ctx, "lambda", "Invoke", {"FunctionName": function, "Payload": payload})
         )
-        done, _ = await asyncio.wait((task,), timeout=timeout)
-        if not done:
+        if not await settled(task, timeout):
             task.add_done_callback(_consume)
             raise _Timeout()
         try:

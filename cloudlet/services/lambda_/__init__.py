@@ -118,6 +118,9 @@ class LambdaService(Service):
     def _exited(self, pid: int, status: int) -> None:
         self.pool.process_exited(pid, status)
 
+    def reset(self) -> None:
+        self.tables.forget()
+
     async def start(self) -> None:
         self.store = Backend(self.tables, self.code, self.pool, self.cloud, self.settings)
         self._worker = AsyncWorker(self.store)

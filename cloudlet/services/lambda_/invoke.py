@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from cloudlet import ids
 from cloudlet.gateway.context import RequestContext
 from cloudlet.gateway.errors import ServiceError
 from cloudlet.services.lambda_.backend import Backend
@@ -65,7 +66,9 @@ def _check_state(fn: Function) -> None:
         )
 
 
-def _payload(request: dict[str, Any], limit: int, operation: str) -> bytes:
+def _payload(request: dict[str, Any], limit: int, operation: str, trusted: bool = False) -> bytes:
+    """The payload, checked as Lambda checks a client's; `trusted`: made as JSON by
+    another service in-process (API Gateway's events), so only its size is checked."""
     payload: bytes = request.get("Payload") or b""
     if len(payload) > limit:
         raise ServiceError(
@@ -73,6 +76,8 @@ def _payload(request: dict[str, Any], limit: int, operation: str) -> bytes:
             f"Request must be smaller than {limit} bytes for the {operation} operation",
             status=413,
         )
+    if trusted and payload:
+        return payload
     if not payload.strip():
         return b"{}"
     try:
@@ -176,9 +181,9 @@ async def invoke(ctx: RequestContext, backend: Backend, request: dict[str, Any])
         )
         backend.wake_async()
         return {"StatusCode": 202}
-    payload = _payload(request, SYNC_PAYLOAD_LIMIT, "Invoke")
+    payload = _payload(request, SYNC_PAYLOAD_LIMIT, "Invoke", ctx.protocol == "internal")
     _check_state(fn)
-    request_id = str(uuid.uuid4())
+    request_id = ids.uuid4()
     outcome = await run(backend, resolved, payload, request_id, _client_context(request))
     result: dict[str, Any] = {
         "StatusCode": 200,

@@ -76,16 +76,29 @@ class LambdaStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.ensure_schema(SCHEMA)
+        self._rows: dict[str, tuple[Any, ...]] = {}
 
     # -- functions ----------------------------------------------------------------------
 
     def get(self, arn: str) -> Function | None:
-        row = self.db.one(
-            "SELECT arn, account, region, name, config, code, tags, policy, concurrency, "
-            "last_version FROM lambda_functions WHERE arn = ?",
-            (arn,),
-        )
-        return None if row is None else _function(row)
+        # Every invocation reads its function: rows are kept until this store writes
+        # them. A Function is mutable, so each call still gets its own copy.
+        row = self._rows.get(arn)
+        if row is None:
+            row = self.db.one(
+                "SELECT arn, account, region, name, config, code, tags, policy, concurrency, "
+                "last_version FROM lambda_functions WHERE arn = ?",
+                (arn,),
+            )
+            if row is None:
+                return None
+            if not self.db.in_transaction:  # a row that could still be rolled back is not
+                self._rows[arn] = row
+        return _function(row)
+
+    def forget(self) -> None:
+        """Drop the cached rows (after the database was reset under the store)."""
+        self._rows.clear()
 
     def functions(self, account: str, region: str) -> list[Function]:
         rows = self.db.all(
@@ -96,6 +109,7 @@ class LambdaStore:
         return [_function(row) for row in rows]
 
     def put(self, fn: Function) -> None:
+        self._rows.pop(fn.arn, None)
         self.db.execute(
             "INSERT OR REPLACE INTO lambda_functions (arn, account, region, name, config, code, "
             "tags, policy, concurrency, last_version) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -114,6 +128,7 @@ class LambdaStore:
         )
 
     def delete(self, arn: str) -> None:
+        self._rows.pop(arn, None)
         with self.db.transaction():
             for table, column in (
                 ("lambda_functions", "arn"),

@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -21,7 +22,9 @@ from dataclasses import dataclass, field
 import orjson
 
 from cloudlet.gateway.errors import ServiceError
+from cloudlet.services.lambda_.runtime.channel import Channel
 from cloudlet.services.lambda_.runtime.processes import Launch, Launcher, LaunchFailure, kill
+from cloudlet.waits import settled
 
 log = logging.getLogger("cloudlet.lambda")
 INIT_TIMEOUT = 10.0  # seconds AWS allows an environment's init phase
@@ -80,6 +83,8 @@ class Environment:
         self.log = bytearray()
         self.log_fd = -1
         self.status_fd = -1
+        self.channel: Channel | None = None  # the Python runtime's (channel.py)
+        self.peak_kib = 0  # peak RSS as the runtime last reported it over its channel
         self.queued: Invocation | None = None
         self.current: Invocation | None = None
         self.waiter: asyncio.Future[Invocation] | None = None
@@ -88,16 +93,23 @@ class Environment:
     # -- the Runtime API side -----------------------------------------------------------
 
     async def next(self) -> Invocation:
+        invocation = self.next_now()
+        if invocation is not None:
+            return invocation
+        self.waiter = asyncio.get_running_loop().create_future()
+        try:
+            return self._fetched(await self.waiter)
+        finally:
+            self.waiter = None
+
+    def next_now(self) -> Invocation | None:
+        """The runtime asks for work: the invocation already assigned, if there is one."""
         if self.init_ms is None:
             self.init_ms = (time.monotonic() - self.created) * 1000
-        if self.queued is not None:
-            invocation, self.queued = self.queued, None
-        else:
-            self.waiter = asyncio.get_running_loop().create_future()
-            try:
-                invocation = await self.waiter
-            finally:
-                self.waiter = None
+        invocation, self.queued = self.queued, None
+        return None if invocation is None else self._fetched(invocation)
+
+    def _fetched(self, invocation: Invocation) -> Invocation:
         self.current = invocation
         invocation.deadline_ms = int((time.time() + invocation.timeout) * 1000)
         invocation.fetched.set()
@@ -107,6 +119,8 @@ class Environment:
         self.state = "busy"
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(invocation)
+        elif self.channel is not None and self.channel.waiting:
+            self.channel.send(self._fetched(invocation))
         else:
             self.queued = invocation
 
@@ -147,8 +161,11 @@ class Environment:
         return data
 
     def max_memory_mb(self) -> int:
-        """The process's peak resident memory (VmHWM), read through a descriptor kept
-        open: a REPORT line needs it after every invocation."""
+        """The process's peak resident memory (VmHWM): as the runtime reported it with its
+        response, or read through a descriptor kept open (a REPORT line needs it after
+        every invocation)."""
+        if self.peak_kib:
+            return max(1, self.peak_kib // 1024)
         try:
             if self.status_fd < 0:
                 self.status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY)
@@ -159,6 +176,8 @@ class Environment:
             return self.memory_mb
 
     def close(self) -> None:
+        if self.channel is not None:
+            self.channel.close()
         if self.status_fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self.status_fd)
@@ -279,13 +298,23 @@ class Pool:
         loop.add_reader(read_fd, env.read_log)
         address = launch.env["AWS_LAMBDA_RUNTIME_API"] + env.id
         launch.env["AWS_LAMBDA_RUNTIME_API"] = address
+        theirs = None
+        if launch.kind == "python":
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            channel = Channel(env)
+            await loop.connect_accepted_socket(lambda: channel, sock=ours)
+            env.channel = channel
         try:
-            env.pid = await self.launcher.start(launch, write_fd)
+            env.pid = await self.launcher.start(
+                launch, write_fd, None if theirs is None else theirs.fileno()
+            )
         except BaseException:
             self._discard(env)
             raise
         finally:
             os.close(write_fd)
+            if theirs is not None:
+                theirs.close()
         self._by_pid[env.pid] = env
         return env
 
@@ -311,10 +340,13 @@ class Pool:
         env.assign(invocation)
         started = time.monotonic()
         try:
-            await asyncio.wait_for(invocation.fetched.wait(), INIT_TIMEOUT + invocation.timeout)
-            started = time.monotonic()
-            remaining = max(invocation.deadline_ms / 1000 - time.time(), 0)
-            payload, error = await asyncio.wait_for(asyncio.shield(invocation.done), remaining)
+            if not invocation.fetched.is_set():  # a cold start, or a runtime not yet asking
+                await asyncio.wait_for(invocation.fetched.wait(), INIT_TIMEOUT + invocation.timeout)
+                started = time.monotonic()
+            remaining = invocation.deadline_ms / 1000 - time.time()
+            if not await settled(invocation.done, remaining):
+                raise TimeoutError
+            payload, error = invocation.done.result()
         except TimeoutError:
             payload, error = self._timed_out(env, invocation, started), "Unhandled"
         duration = (time.monotonic() - started) * 1000

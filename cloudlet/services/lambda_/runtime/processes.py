@@ -150,7 +150,7 @@ class Zygote:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    async def spawn(self, launch: Launch, log_fd: int) -> int:
+    async def spawn(self, launch: Launch, log_fd: int, channel_fd: int | None) -> int:
         assert self._sock is not None
         request_id = next(self._ids)
         request = {
@@ -162,7 +162,8 @@ class Zygote:
         }
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
-        socket.send_fds(self._sock, [orjson.dumps(request)], [log_fd])
+        fds = [log_fd] if channel_fd is None else [log_fd, channel_fd]
+        socket.send_fds(self._sock, [orjson.dumps(request)], fds)
         return await asyncio.wait_for(future, 30)
 
     def stop(self) -> None:
@@ -207,11 +208,12 @@ class Launcher:
         """Start the Python zygote ahead of the first cold start."""
         await self._zygote_ready()
 
-    async def start(self, launch: Launch, log_fd: int) -> int:
+    async def start(self, launch: Launch, log_fd: int, channel_fd: int | None = None) -> int:
+        """Start the process; a Python one also gets `channel_fd`, its channel's end."""
         if launch.kind == "python":
             self.note_version(launch.runtime)
             zygote = await self._zygote_ready()
-            return await zygote.spawn(launch, log_fd)
+            return await zygote.spawn(launch, log_fd, channel_fd)
         if launch.kind == "node":
             node = shutil.which("node")
             if node is None:

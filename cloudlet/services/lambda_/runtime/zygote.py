@@ -4,7 +4,7 @@ forks a ready interpreter for each new execution environment.
 Started by cloudlet as `python -I -S zygote.py <socket-fd> <runtime-lib-dir> <runtime.py>`,
 so it sees only the standard library and the AWS-provided packages. It reads spawn
 requests (one JSON packet each on a SOCK_SEQPACKET socket, with the environment's log
-pipe passed as a file descriptor), forks, and answers with the child's pid; when a child exits it reports
+pipe and the runtime's end of its channel to cloudlet passed as file descriptors), forks, and answers with the child's pid; when a child exits it reports
 `{"exit": pid, "status": code}`. A fork costs a few milliseconds, against the hundreds
 a fresh interpreter importing boto3 would.
 """
@@ -60,7 +60,7 @@ def _load_runtime(path: str) -> object:
 _PRELOADED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 
 
-def _child(request: dict, log_fd: int, runtime: object) -> None:
+def _child(request: dict, log_fd: int, channel_fd: int, runtime: object) -> None:
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.set_wakeup_fd(-1)
@@ -90,6 +90,7 @@ def _child(request: dict, log_fd: int, runtime: object) -> None:
                 (int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize")), 0
             )
         resource.setrlimit(resource.RLIMIT_AS, (vm + limit, vm + limit))
+    runtime.CHANNEL_FD = channel_fd  # type: ignore[attr-defined]
     try:
         runtime.main()  # type: ignore[attr-defined]
     finally:
@@ -121,7 +122,7 @@ def main() -> None:
                 sock.close()
                 os.close(wake_r)
                 os.close(wake_w)
-                _child(request, fds[0], runtime)
+                _child(request, fds[0], fds[1] if len(fds) > 1 else -1, runtime)
             for extra in fds:
                 os.close(extra)
             sock.send(json.dumps({"id": request["id"], "pid": pid}).encode())
