@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -10,7 +11,27 @@ import click
 from cloudlet import __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """A group whose other modules' commands are imported when one of them runs (or
+    `--help` lists them): `cloudlet deploy` does not pay for the dev commands' imports,
+    nor `cloudlet up` for the deployer's."""
+
+    elsewhere: dict[str, str] = {}  # command name -> "module:attribute"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.elsewhere})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        where = self.elsewhere.get(cmd_name)
+        if where is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = where.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cloudlet")
 def main() -> None:
     """cloudlet: AWS serverless services on one machine, no Docker, no account.
@@ -90,20 +111,14 @@ def apis(endpoint: str, region: str) -> None:
 
 
 # -- the application deployer (cloudlet/deploy/commands.py) --------------------------------
-from cloudlet.deploy.commands import deploy, destroy, outputs  # noqa: E402
-
-main.add_command(deploy)
-main.add_command(destroy)
-main.add_command(outputs)
+for _name in ("deploy", "destroy", "outputs"):
+    _Commands.elsewhere[_name] = f"cloudlet.deploy.commands:{_name}"
 # -- end of the deployer commands ----------------------------------------------------------
 
 
 # -- live development and the function tools (cloudlet/dev/commands.py) ---------------------
-from cloudlet.dev.commands import dev, invoke, logs  # noqa: E402
-
-main.add_command(dev)
-main.add_command(invoke)
-main.add_command(logs)
+for _name in ("dev", "invoke", "logs"):
+    _Commands.elsewhere[_name] = f"cloudlet.dev.commands:{_name}"
 # -- end of the dev commands ---------------------------------------------------------------
 
 

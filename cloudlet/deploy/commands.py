@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -19,6 +22,8 @@ if TYPE_CHECKING:  # the deployer (boto3) loads only when a command runs
     from cloudlet.deploy.target import Target
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _COLOURS = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red"}
 _SYMBOLS = {"create": "+", "update": "~", "replace": "±", "delete": "-", "none": " "}
@@ -100,6 +105,25 @@ def _fail(error: Exception) -> None:
     raise click.ClickException(f"{type(error).__name__}: {error}") from None
 
 
+def without_cycle_collector(command: F) -> F:
+    """Run a command with Python's cyclic garbage collector paused. A deploy is a
+    short run that loads botocore's models (some 10^5 objects) and leaves little
+    cyclic garbage: the collector's passes over those objects took ~40 ms of a
+    no-change `cloudlet deploy` and freed next to nothing."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return command(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return run  # type: ignore[return-value]
+
+
 @click.command()
 @click.argument("app_file", required=False, type=click.Path(path_type=Path))
 @target_options
@@ -107,6 +131,7 @@ def _fail(error: Exception) -> None:
     "--yes", "-y", is_flag=True, help="Apply without asking (asked only on AWS and for deletes)."
 )
 @click.option("--plan-only", is_flag=True, help="Print the plan, change nothing.")
+@without_cycle_collector
 def deploy(
     app_file: Path | None,
     stage: str,
@@ -190,6 +215,7 @@ def _show(values: dict[str, str], resources: dict[str, dict[str, str]]) -> None:
 @click.option(
     "--app", "app_name", default=None, help="The app's name (instead of loading APP_FILE)."
 )
+@without_cycle_collector
 def destroy(
     app_file: Path | None,
     stage: str,

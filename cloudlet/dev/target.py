@@ -32,9 +32,7 @@ def invoke_client(target: Target) -> Any:
     """A Lambda client for Invoke: one attempt (an invocation is not repeated behind
     the user's back) and a read timeout past Lambda's longest run (900 s)."""
     config = Config(retries={"max_attempts": 1}, read_timeout=960, connect_timeout=5)
-    return target.session.client(
-        "lambda", endpoint_url=target.endpoint, region_name=target.region, config=config
-    )
+    return target.new_client("lambda", config)
 
 
 def _cloudlet_app(path: Path) -> bool:
