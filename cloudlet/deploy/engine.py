@@ -98,15 +98,16 @@ def plan(app: App, stage: str, target: Target) -> Plan:
             check_handler(node.source)  # the user's mistakes first, before any network
     check_reachable(target)
     ctx = Context(target, app, stage, names={n.key: n.physical for n in nodes})
+    ctx.listings = {}
     with _pool() as pool:
+        account = pool.submit(lambda: target.account)
         functions = [n for n in nodes if n.kind == "function"]
         builds = {n.key: pool.submit(build, n.source) for n in functions}
-        account = pool.submit(lambda: target.account)
+        # The listings wait for nothing: they run while the account and the builds come.
+        owned_jobs = {k: pool.submit(kind.owned, ctx) for k, kind in sorted(KINDS.items())}
         for node in functions:
             ctx.codes[node.key] = builds[node.key].result()
         account.result()
-        kinds = sorted({n.kind for n in nodes} | set(KINDS))
-        owned_jobs = {k: pool.submit(KINDS[k].owned, ctx) for k in kinds if k in KINDS}
         actual: dict[str, Actual | None] = {}
         # Reads in dependency levels: a read may need what an earlier one found (a stream ARN).
         for level in order(nodes):
@@ -116,8 +117,9 @@ def plan(app: App, stage: str, target: Target) -> Plan:
                 if actual[key] is not None:
                     ctx.publish(key, actual[key].outputs)  # type: ignore[union-attr]
         owned = {k: job.result() for k, job in owned_jobs.items()}
+        ctx.listings = None  # read: from here on (apply) every call goes to the cloud
+        orphans = _orphans(ctx, nodes, owned, pool)
     changes = [_change(ctx, node, actual.get(node.key)) for node in nodes]
-    orphans = _orphans(ctx, nodes, owned)
     for node, _ in orphans:
         changes.append(
             Change(node.kind, node.logical, "delete", "no longer in the app", node.physical)
@@ -158,7 +160,10 @@ def _change(ctx: Context, node: Node, actual: Actual | None) -> Change:
 
 
 def _orphans(
-    ctx: Context, nodes: list[Node], owned: dict[str, list[tuple[str, Node]]]
+    ctx: Context,
+    nodes: list[Node],
+    owned: dict[str, list[tuple[str, Node]]],
+    pool: ThreadPoolExecutor,
 ) -> list[tuple[Node, Actual]]:
     wanted: set[str] = set()
     for node in nodes:
@@ -166,19 +171,24 @@ def _orphans(
             wanted.add(KINDS[node.kind].identity(ctx, node))
         except Unresolved:
             pass
-    found: list[tuple[Node, Actual]] = []
-    for kind_name, items in owned.items():
-        kind = KINDS[kind_name]
-        for identity, node in items:
-            if identity in wanted:
-                continue
-            checker = getattr(kind, "owner_tags", None)
-            if checker is not None and not naming.owned(
-                checker(ctx, node), ctx.app.name, ctx.stage
-            ):
-                continue  # a name that only looks like ours
-            found.append((node, Actual({}, dict(node.source))))
-    return found
+    candidates = [
+        (KINDS[kind_name], node)
+        for kind_name, items in owned.items()
+        for identity, node in items
+        if identity not in wanted
+    ]
+    # One tag read per candidate, in parallel (on AWS each is a round trip).
+    ours = list(pool.map(lambda candidate: _ours(ctx, *candidate), candidates))
+    return [
+        (node, Actual({}, dict(node.source)))
+        for (_, node), mine in zip(candidates, ours, strict=True)
+        if mine  # else a name that only looks like ours
+    ]
+
+
+def _ours(ctx: Context, kind: Kind, node: Node) -> bool:
+    checker = getattr(kind, "owner_tags", None)
+    return checker is None or naming.owned(checker(ctx, node), ctx.app.name, ctx.stage)
 
 
 def apply(plan: Plan, progress: Progress | None = None, outputs_dir: Path | None = None) -> Outputs:
@@ -279,11 +289,13 @@ def destroy(
     """Delete everything the app+stage owns (found by names and verified by tags)."""
     naming_check(stage)
     check_reachable(target)
-    ctx = Context(target, App.named(app_name), stage)
+    ctx = Context(target, App.named(app_name), stage, listings={})
     report = progress or (lambda change, state: None)
     with _pool() as pool:
         owned = {k: pool.submit(kind.owned, ctx) for k, kind in KINDS.items()}
-        found = _orphans(ctx, [], {k: job.result() for k, job in owned.items()})
+        owned_now = {k: job.result() for k, job in owned.items()}
+        ctx.listings = None  # read: the deletes below see the cloud as it is
+        found = _orphans(ctx, [], owned_now, pool)
         deleted: list[Change] = []
         for kind_name in DELETE_ORDER:
             batch = [(n, a) for n, a in found if n.kind == kind_name]

@@ -4,8 +4,9 @@ nodes it depends on), what was read of the cloud, and the plan's changes."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from cloudlet.app.constructs import (
     Api,
@@ -25,6 +26,8 @@ from cloudlet.app.constructs import (
 from cloudlet.app.errors import AppError
 from cloudlet.deploy import naming
 from cloudlet.deploy.target import Target
+
+T = TypeVar("T")
 
 
 class Unresolved(Exception):
@@ -77,6 +80,8 @@ class Context:
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     codes: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Listings read once while the actual state is read (see `listing`); None otherwise.
+    listings: dict[str, _Once] | None = None
 
     @property
     def region(self) -> str:
@@ -115,10 +120,40 @@ class Context:
         with self.lock:
             self.outputs[key] = dict(values)
 
+    def listing(self, key: str, fetch: Callable[[], T]) -> T:
+        """`fetch()`, called once per key while the actual state is read: kinds share
+        listings (ListFunctions finds functions and their mappings, ListTopics topics and
+        subscriptions, GetRestApis an API and the owned ones). Each SDK call costs a
+        deploy process ~1-2 ms of CPU, and AWS a round trip. Outside reading (while
+        apply writes) every call fetches anew."""
+        with self.lock:
+            if self.listings is None:
+                once = None
+            else:
+                once = self.listings.setdefault(key, _Once())
+        return fetch() if once is None else once.get(fetch)
+
     def resolve(self, value: str | Ref) -> str:
         if isinstance(value, Ref):
             return self.output(key_of(value.resource), value.attribute)
         return value
+
+
+class _Once:
+    """A value fetched by the first caller; the others wait for it (a failed fetch
+    is not kept: the next caller tries again)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.fetched = False
+        self.value: Any = None
+
+    def get(self, fetch: Callable[[], T]) -> T:
+        with self.lock:
+            if not self.fetched:
+                self.value = fetch()
+                self.fetched = True
+            return self.value  # type: ignore[no-any-return]
 
 
 def key_of(resource: Resource) -> str:

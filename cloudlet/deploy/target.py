@@ -46,6 +46,7 @@ class Target:
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._account: str | None = None
+        self._account_lock = threading.Lock()  # one GetCallerIdentity for all threads
 
     def client(self, service: str) -> Any:
         """The shared client for a service, made on first use."""
@@ -76,9 +77,10 @@ class Target:
 
     @property
     def account(self) -> str:
-        if self._account is None:
-            self._account = str(self.client("sts").get_caller_identity()["Account"])
-        return self._account
+        with self._account_lock:
+            if self._account is None:
+                self._account = str(self.client("sts").get_caller_identity()["Account"])
+            return self._account
 
     @property
     def partition(self) -> str:

@@ -123,7 +123,7 @@ class RestApiKind(Kind):
 
     def read(self, ctx: Context, node: Node) -> Actual | None:
         apigw = ctx.client("apigateway")
-        found = [a for a in _rest_apis(apigw) if a["name"] == node.physical]
+        found = [a for a in _rest_apis(ctx, apigw) if a["name"] == node.physical]
         if not found:
             return None
         api = found[0]
@@ -311,7 +311,7 @@ class RestApiKind(Kind):
 
     def owned(self, ctx: Context) -> list[tuple[str, Node]]:
         found: list[tuple[str, Node]] = []
-        for api in _rest_apis(ctx.client("apigateway")):
+        for api in _rest_apis(ctx, ctx.client("apigateway")):
             if api["name"].startswith(ctx.prefix):
                 info = {"id": api["id"], "tags": api.get("tags") or {}}
                 found.append((api["name"], _found("rest_api", ctx, api["name"], info)))
@@ -337,7 +337,12 @@ def _ancestors(path: str) -> list[str]:
     return ["/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1)] if path != "/" else ["/"]
 
 
-def _rest_apis(apigw: Any) -> list[dict[str, Any]]:
+def _rest_apis(ctx: Context, apigw: Any) -> list[dict[str, Any]]:
+    # Read once to find the declared APIs and the owned ones.
+    return ctx.listing("rest_apis", lambda: _all_rest_apis(apigw))
+
+
+def _all_rest_apis(apigw: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     args: dict[str, Any] = {"limit": 500}
     while True:
@@ -364,7 +369,7 @@ class HttpApiKind(Kind):
 
     def read(self, ctx: Context, node: Node) -> Actual | None:
         v2 = ctx.client("apigatewayv2")
-        found = [a for a in _http_apis(v2) if a["Name"] == node.physical]
+        found = [a for a in _http_apis(ctx, v2) if a["Name"] == node.physical]
         if not found:
             return None
         api = found[0]
@@ -522,7 +527,7 @@ class HttpApiKind(Kind):
 
     def owned(self, ctx: Context) -> list[tuple[str, Node]]:
         found: list[tuple[str, Node]] = []
-        for api in _http_apis(ctx.client("apigatewayv2")):
+        for api in _http_apis(ctx, ctx.client("apigatewayv2")):
             if api["Name"].startswith(ctx.prefix):
                 info = {"id": api["ApiId"], "tags": api.get("Tags") or {}}
                 found.append((api["Name"], _found("http_api", ctx, api["Name"], info)))
@@ -567,8 +572,8 @@ def _http_authorizer_view(found: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _http_apis(v2: Any) -> list[dict[str, Any]]:
-    return _pages(v2.get_apis)
+def _http_apis(ctx: Context, v2: Any) -> list[dict[str, Any]]:
+    return ctx.listing("http_apis", lambda: _pages(v2.get_apis))
 
 
 def _pages(call: Any, **args: Any) -> list[dict[str, Any]]:

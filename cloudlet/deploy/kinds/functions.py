@@ -446,6 +446,10 @@ class FunctionKind(Kind):
                 raise
 
     def owned(self, ctx: Context) -> list[tuple[str, Node]]:
+        # Mappings are found through the owned functions too (MappingKind.owned).
+        return ctx.listing("owned:function", lambda: self._owned(ctx))
+
+    def _owned(self, ctx: Context) -> list[tuple[str, Node]]:
         lam = ctx.client("lambda")
         found: list[tuple[str, Node]] = []
         args: dict[str, Any] = {"MaxItems": 50}

@@ -213,6 +213,10 @@ class TopicKind(Kind):
         ctx.client("sns").delete_topic(TopicArn=actual.outputs["arn"])
 
     def owned(self, ctx: Context) -> list[tuple[str, Node]]:
+        # Subscriptions are found through the owned topics too (SubscriptionKind.owned).
+        return ctx.listing("owned:topic", lambda: self._owned(ctx))
+
+    def _owned(self, ctx: Context) -> list[tuple[str, Node]]:
         sns = ctx.client("sns")
         found: list[tuple[str, Node]] = []
         args: dict[str, Any] = {}
