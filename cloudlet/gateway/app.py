@@ -176,7 +176,10 @@ class Gateway:
     async def _aws(
         self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str
     ) -> Response:
-        query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        query_string = scope["query_string"]
+        query = (
+            parse_qs(query_string.decode("latin-1"), keep_blank_values=True) if query_string else {}
+        )
         flat = {k: v[-1] for k, v in query.items()}
         creds = credentials(headers.get("authorization"), flat)
         host = headers.get("host") or f"{self.config.host}:{self.config.port}"

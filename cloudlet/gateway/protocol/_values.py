@@ -136,12 +136,13 @@ def check(
         for name, ref in shape.get("members", {}).items():
             key = wire_name(name, ref) if wire else name
             item = value.get(key)  # members AWS does not know are ignored, as AWS does
-            where = _join(path, key)
             if item is None:
                 if name in required:
+                    where = _join(path, key)
                     text = f"Value null at '{_camel(where)}' failed to satisfy constraint: Member must not be null"
                     problems.append(("missing", where, text, "Member must not be null"))
                 continue
+            where = _join(path, key)
             out_struct[name] = check(model, model.shapes[ref["shape"]], item, where, wire, problems)
         return out_struct
     value = _typed(model, shape, kind, value, path, wire, problems)

@@ -38,11 +38,15 @@ def _with_capacity(
     new: Item | None,
     size: int,
 ) -> dict[str, Any]:
-    consumed = capacity(
-        request, table, write_units(size), True, index_write_units(table, old, new, size)
-    )
-    if consumed is not None:
-        out["ConsumedCapacity"] = consumed
+    """`size`: the written item's; the larger of old and new is charged. Units are
+    worked out only when ReturnConsumedCapacity asks for them."""
+    if request.get("ReturnConsumedCapacity", "NONE") != "NONE":
+        if old is not None:
+            size = max(size, item_size(old))
+        indexes = index_write_units(table, old, new, size)
+        consumed = capacity(request, table, write_units(size), True, indexes)
+        if consumed is not None:
+            out["ConsumedCapacity"] = consumed
     metrics = collection_metrics(request, table, old or new)
     if metrics is not None:
         out["ItemCollectionMetrics"] = metrics
@@ -64,8 +68,7 @@ def put_item(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]) -
     out: dict[str, Any] = {}
     if returns == "ALL_OLD" and old is not None:
         out["Attributes"] = old
-    written = max(size, item_size(old)) if old is not None else size
-    return _with_capacity(out, request, table, old, item, written)
+    return _with_capacity(out, request, table, old, item, size)
 
 
 def get_item(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]) -> dict[str, Any]:
@@ -74,15 +77,12 @@ def get_item(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]) -
     compiled = compile_request(request, projection=True)
     item = store.get(table, key)
     out: dict[str, Any] = {}
-    size = 0
     if item is not None:
-        size = item_size(item)
         out["Item"] = compiled.projection.apply(item) if compiled.projection else item
-    consumed = capacity(
-        request, table, read_units(size, bool(request.get("ConsistentRead"))), False
-    )
-    if consumed is not None:
-        out["ConsumedCapacity"] = consumed
+    if request.get("ReturnConsumedCapacity", "NONE") != "NONE":
+        size = item_size(item) if item is not None else 0
+        units = read_units(size, bool(request.get("ConsistentRead")))
+        out["ConsumedCapacity"] = capacity(request, table, units, False)
     return out
 
 
@@ -97,13 +97,11 @@ def delete_item(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
     if compiled.condition is not None and not compiled.condition.evaluate(old or {}):
         raise conditional_failed(old, request)
     out: dict[str, Any] = {}
-    size = 0
     if old is not None:
         writes.delete(store, table, key, old)
-        size = item_size(old)
         if returns == "ALL_OLD":
             out["Attributes"] = old
-    return _with_capacity(out, request, table, old, None, size)
+    return _with_capacity(out, request, table, old, None, 0)
 
 
 def updated_item(table: Table, key_item: Item, old: Item | None, update: Update | None) -> Item:
@@ -154,5 +152,4 @@ def update_item(ctx: RequestContext, store: DynamoStore, request: dict[str, Any]
     attributes = returned_values(returns, old, new, compiled.update)
     if attributes:
         out["Attributes"] = attributes
-    written = max(size, item_size(old)) if old is not None else size
-    return _with_capacity(out, request, table, old, new, written)
+    return _with_capacity(out, request, table, old, new, size)

@@ -89,6 +89,8 @@ class Environment:
         self.current: Invocation | None = None
         self.waiter: asyncio.Future[Invocation] | None = None
         self.killed_for_timeout = False
+        self.init_error: bytes | None = None  # what the runtime reported failing its init
+        self.exit_error: tuple[str, str] | None = None  # (error type, detail) once it died
 
     # -- the Runtime API side -----------------------------------------------------------
 
@@ -117,7 +119,12 @@ class Environment:
 
     def assign(self, invocation: Invocation) -> None:
         self.state = "busy"
-        if self.waiter is not None and not self.waiter.done():
+        # The process may have failed its init, or died, before it was given work.
+        if self.init_error is not None:
+            invocation.finish(self.init_error, "Unhandled")
+        elif self.exit_error is not None:
+            invocation.finish(self._exit_payload(invocation), "Unhandled")
+        elif self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(invocation)
         elif self.channel is not None and self.channel.waiting:
             self.channel.send(self._fetched(invocation))
@@ -125,6 +132,7 @@ class Environment:
             self.queued = invocation
 
     def init_failed(self, payload: bytes) -> None:
+        self.init_error = payload
         for invocation in (self.queued, self.current):
             if invocation is not None:
                 invocation.finish(payload, "Unhandled")
@@ -139,13 +147,15 @@ class Environment:
             kind, detail = "Runtime.ExitError", f"signal: {_signal_name(-status)}"
         else:
             kind, detail = "Runtime.ExitError", f"exit status {status}"
+        self.exit_error = kind, detail
         for invocation in (self.queued, self.current):
             if invocation is not None:
-                message = (
-                    f"RequestId: {invocation.request_id} Error: Runtime exited with error: {detail}"
-                )
-                payload = orjson.dumps({"errorType": kind, "errorMessage": message})
-                invocation.finish(payload, "Unhandled")
+                invocation.finish(self._exit_payload(invocation), "Unhandled")
+
+    def _exit_payload(self, invocation: Invocation) -> bytes:
+        kind, detail = self.exit_error or ("Runtime.ExitError", "exit status 1")
+        message = f"RequestId: {invocation.request_id} Error: Runtime exited with error: {detail}"
+        return orjson.dumps({"errorType": kind, "errorMessage": message})
 
     # -- logs ---------------------------------------------------------------------------
 
