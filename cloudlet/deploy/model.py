@@ -120,6 +120,11 @@ class Context:
         with self.lock:
             self.outputs[key] = dict(values)
 
+    @property
+    def reading(self) -> bool:
+        """Whether the actual state is being read (listings are shared)."""
+        return self.listings is not None
+
     def listing(self, key: str, fetch: Callable[[], T]) -> T:
         """`fetch()`, called once per key while the actual state is read: kinds share
         listings (ListFunctions finds functions and their mappings, ListTopics topics and

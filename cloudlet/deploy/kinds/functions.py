@@ -509,6 +509,12 @@ def _mappings(lam: Any, **filters: str) -> list[dict[str, Any]]:
         args["Marker"] = page["NextMarker"]
 
 
+def _function_mappings(ctx: Context, lam: Any, name: str) -> list[dict[str, Any]]:
+    """A function's mappings, listed once while a plan reads: to read the declared
+    mappings and to find the owned ones."""
+    return ctx.listing(f"mappings:{name}", lambda: _mappings(lam, FunctionName=name))
+
+
 _SETTLING = ("Creating", "Updating", "Enabling", "Disabling")
 
 
@@ -540,7 +546,8 @@ class MappingKind(Kind):
         try:
             arn = self._source_arn(ctx, source)
             lam = ctx.client("lambda")
-            found = _mappings(lam, FunctionName=ctx.name_of(source.function), EventSourceArn=arn)
+            mappings = _function_mappings(ctx, lam, ctx.name_of(source.function))
+            found = [m for m in mappings if m.get("EventSourceArn") == arn]
             target = invoke_arn(ctx, source.function)
             if target != function_arn(ctx, source.function):
                 found += _mappings(lam, FunctionName=target, EventSourceArn=arn)
@@ -635,7 +642,7 @@ class MappingKind(Kind):
         lam = ctx.client("lambda")
         found: list[tuple[str, Node]] = []
         for name, _ in FunctionKind().owned(ctx):
-            for mapping in _mappings(lam, FunctionName=name):
+            for mapping in _function_mappings(ctx, lam, name):
                 if mapping.get("State") == "Deleting":
                     continue  # on its way out already
                 arn = mapping.get("EventSourceArn", "")

@@ -39,7 +39,9 @@ class QueueKind(Kind):
     def read(self, ctx: Context, node: Node) -> Actual | None:
         sqs = ctx.client("sqs")
         try:
-            url = sqs.get_queue_url(QueueName=node.physical)["QueueUrl"]
+            url = self._listed_url(ctx, node.physical)
+            if url is None:
+                url = sqs.get_queue_url(QueueName=node.physical)["QueueUrl"]
             found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         except Exception as error:
             if missing(error, "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
@@ -143,7 +145,19 @@ class QueueKind(Kind):
             if not missing(error, "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
                 raise
 
+    def _listed_url(self, ctx: Context, name: str) -> str | None:
+        """While a plan reads, the URL from the stage's queue listing (read anyway to find
+        the owned queues) instead of a GetQueueUrl. A queue missing from it (AWS lists a
+        new queue late) is asked for by name; one listed but gone fails the attributes
+        read as NonExistentQueue, as GetQueueUrl would."""
+        if not ctx.reading:
+            return None
+        return next((n.source["url"] for _, n in self.owned(ctx) if n.physical == name), None)
+
     def owned(self, ctx: Context) -> list[tuple[str, Node]]:
+        return ctx.listing("owned:queue", lambda: self._owned(ctx))
+
+    def _owned(self, ctx: Context) -> list[tuple[str, Node]]:
         sqs = ctx.client("sqs")
         found: list[tuple[str, Node]] = []
         urls: list[str] = []
