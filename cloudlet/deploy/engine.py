@@ -102,7 +102,7 @@ def plan(app: App, stage: str, target: Target) -> Plan:
     with _pool() as pool:
         account = pool.submit(lambda: target.account)
         functions = [n for n in nodes if n.kind == "function"]
-        builds = {n.key: pool.submit(build, n.source) for n in functions}
+        builds = {n.key: pool.submit(build, n.source, checked=True) for n in functions}
         # The listings wait for nothing: they run while the account and the builds come.
         owned_jobs = {k: pool.submit(kind.owned, ctx) for k, kind in sorted(KINDS.items())}
         for node in functions:

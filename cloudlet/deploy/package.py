@@ -93,9 +93,14 @@ def check_handler(function: Function) -> None:
         )
 
 
-def build(function: Function, cache_dir: Path | None = None) -> tuple[bytes, str]:
-    """The function's zip and its CodeSha256 (base64 SHA-256, as Lambda reports it)."""
-    check_handler(function)
+def build(
+    function: Function, cache_dir: Path | None = None, *, checked: bool = False
+) -> tuple[bytes, str]:
+    """The function's zip and its CodeSha256 (base64 SHA-256, as Lambda reports it);
+    `checked`: the caller has run check_handler already (a plan does, before any
+    network call), so the handler's module is not parsed again."""
+    if not checked:
+        check_handler(function)
     key = source_hash(function)
     cache = cache_dir or (function.app.base_dir or function.code) / ".cloudlet" / "build"
     cached = cache / f"{function.name}-{key[:16]}.zip"
