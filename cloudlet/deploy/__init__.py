@@ -1,12 +1,12 @@
-"""The deployer: plain boto3 calls that make the cloud match an App, the same against
-the local cloud, LocalStack or AWS. See docs/deploy.md.
+"""The deployer: plain AWS SDK (botocore) calls that make the cloud match an App, the
+same against the local cloud, LocalStack or AWS. See docs/deploy.md.
 
     target = Target("http://127.0.0.1:4566")
     p = plan(app, "dev", target)      # reads actual state; p.changes says what differs
     outputs = apply(p)                # creates/updates/deletes; writes outputs
     destroy("shop", "dev", target)    # removes what the app+stage owns
 
-Names load on first use, so the CLI does not import boto3 until a command needs it.
+Names load on first use, so the CLI does not import botocore until a command needs it.
 """
 
 from __future__ import annotations

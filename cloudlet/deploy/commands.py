@@ -17,7 +17,7 @@ import click
 
 from cloudlet.app.errors import AppError
 
-if TYPE_CHECKING:  # the deployer (boto3) loads only when a command runs
+if TYPE_CHECKING:  # the deployer (botocore) loads only when a command runs
     from cloudlet.deploy.model import Change
     from cloudlet.deploy.target import Target
 
