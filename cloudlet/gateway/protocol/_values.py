@@ -110,6 +110,30 @@ def wire_name(name: str, ref: dict[str, Any]) -> str:
     return name if "location" in ref else ref.get("locationName", name)
 
 
+_MEMBERS: dict[tuple[int, bool], tuple[Shape, _Members]] = {}
+_Members = tuple[dict[str, list[tuple[str, str]]], list[tuple[str, str]]]
+
+
+def _members(shape: Shape, wire: bool) -> _Members:
+    """A structure's members by the key a value uses for them ({key: [(member name, shape
+    name)]}) and its required members as (name, key); made once per shape (the entry
+    keeps the shape alive, so its id is never reused)."""
+    found = _MEMBERS.get((id(shape), wire))
+    if found is not None and found[0] is shape:
+        return found[1]
+    by_key: dict[str, list[tuple[str, str]]] = {}
+    keys: dict[str, str] = {}
+    for name, ref in shape.get("members", {}).items():
+        key = wire_name(name, ref) if wire else name
+        # Two members can share a key (API Gateway: a URI member and a body member
+        # renamed to its name): both take the value, as the model-order walk gives them.
+        by_key.setdefault(key, []).append((name, ref["shape"]))
+        keys[name] = key
+    required = [(name, keys[name]) for name in shape.get("required", ()) if name in keys]
+    _MEMBERS[(id(shape), wire)] = (shape, (by_key, required))
+    return by_key, required
+
+
 def check(
     model: ServiceModel,
     shape: Shape,
@@ -124,26 +148,42 @@ def check(
     of the wrong type stops the walk at once."""
     if problems is None:
         gathered: list[Problem] = []
-        out = check(model, shape, value, path, wire, gathered)
-        _raise_problems(gathered)
+        try:
+            out = check(model, shape, value, path, wire, gathered)
+        except ValidationError:
+            gathered = [("type", path, "", "")]
+        if gathered:
+            # Walk again in the model's order, for AWS's order of the violations (and
+            # for which wrong type it names first); only bad requests pay for it.
+            ordered = _InModelOrder()
+            out = check(model, shape, value, path, wire, ordered)
+            _raise_problems(ordered)
         return out
     kind = shape["type"]
     if kind == "structure":
         if not isinstance(value, dict):
             raise violation(model, "type", path, "expected an object")
-        required = shape.get("required", ())
+        if type(problems) is _InModelOrder:
+            return _structure_in_model_order(model, shape, value, path, wire, problems)
+        members, required = _members(shape, wire)
         out_struct: dict[str, Any] = {}
-        for name, ref in shape.get("members", {}).items():
-            key = wire_name(name, ref) if wire else name
-            item = value.get(key)  # members AWS does not know are ignored, as AWS does
-            if item is None:
-                if name in required:
-                    where = _join(path, key)
-                    text = f"Value null at '{_camel(where)}' failed to satisfy constraint: Member must not be null"
-                    problems.append(("missing", where, text, "Member must not be null"))
+        # The members present, by their key (members AWS does not know are ignored, as
+        # AWS does): a value names a few of a shape's members (an AttributeValue one of
+        # ten), so this is cheaper than walking the model's list.
+        for key, item in value.items():
+            named = members.get(key)
+            if named is None or item is None:
                 continue
-            where = _join(path, key)
-            out_struct[name] = check(model, model.shapes[ref["shape"]], item, where, wire, problems)
+            where = f"{path}.{key}" if path else key
+            for name, member_shape in named:
+                out_struct[name] = check(
+                    model, model.shapes[member_shape], item, where, wire, problems
+                )
+        for name, key in required:
+            if value.get(key) is None:
+                where = _join(path, key)
+                text = f"Value null at '{_camel(where)}' failed to satisfy constraint: Member must not be null"
+                problems.append(("missing", where, text, "Member must not be null"))
         return out_struct
     value = _typed(model, shape, kind, value, path, wire, problems)
     if model.check_constraints:
@@ -153,6 +193,33 @@ def check(
             text = f"Value{shown} at '{_camel(path)}' failed to satisfy constraint: {rule}"
             problems.append(("constraint", path, text, rule))
     return value
+
+
+class _InModelOrder(list[Problem]):
+    """Problems gathered walking each structure's members in the model's order."""
+
+
+def _structure_in_model_order(
+    model: ServiceModel,
+    shape: Shape,
+    value: dict[str, Any],
+    path: str,
+    wire: bool,
+    problems: list[Problem],
+) -> dict[str, Any]:
+    required = shape.get("required", ())
+    out: dict[str, Any] = {}
+    for name, ref in shape.get("members", {}).items():
+        key = wire_name(name, ref) if wire else name
+        item = value.get(key)
+        where = _join(path, key)
+        if item is None:
+            if name in required:
+                text = f"Value null at '{_camel(where)}' failed to satisfy constraint: Member must not be null"
+                problems.append(("missing", where, text, "Member must not be null"))
+            continue
+        out[name] = check(model, model.shapes[ref["shape"]], item, where, wire, problems)
+    return out
 
 
 def _typed(
