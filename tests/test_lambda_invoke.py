@@ -139,6 +139,28 @@ def test_max_memory_used_is_the_peak_of_the_environment(lam: Any) -> None:
     assert peak <= 512
 
 
+def test_response_over_six_megabytes_is_a_function_error(lam: Any) -> None:
+    # A synchronous invocation may answer at most 6,291,556 bytes; above it Lambda
+    # answers 200 with FunctionError and Function.ResponseSizeTooLarge, and the
+    # environment stays usable.
+    source = "def handler(event, context):\n    return 'x' * event['size']\n"
+    name = create(lam, source, MemorySize=512)
+    fits, response = _invoke(lam, name, {"size": 6_000_000})
+    assert "FunctionError" not in response
+    assert fits == "x" * 6_000_000
+    for size in (7_000_000, 20_000_000):
+        result, response = _invoke(lam, name, {"size": size})
+        assert response["StatusCode"] == 200
+        assert response["FunctionError"] == "Unhandled"
+        assert result == {
+            "errorMessage": "Response payload size exceeded maximum allowed payload size "
+            "(6291556 bytes).",
+            "errorType": "Function.ResponseSizeTooLarge",
+        }
+    small, response = _invoke(lam, name, {"size": 3})
+    assert small == "xxx" and "FunctionError" not in response
+
+
 def test_logging_module_lines_carry_level_time_and_request_id(lam: Any) -> None:
     # As AWS's Python runtime: the root logger has a handler; its level stays WARNING
     # until the function lowers it.

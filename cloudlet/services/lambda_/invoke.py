@@ -23,6 +23,7 @@ from cloudlet.services.lambda_.backend import Backend
 from cloudlet.services.lambda_.launch import build_launch
 from cloudlet.services.lambda_.models import Function, Resolved
 from cloudlet.services.lambda_.names import function_ref, not_found
+from cloudlet.services.lambda_.runtime.limits import RESPONSE_LIMIT, RESPONSE_TOO_LARGE
 from cloudlet.services.lambda_.runtime.pool import Invocation, Outcome
 
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
@@ -185,13 +186,16 @@ async def invoke(ctx: RequestContext, backend: Backend, request: dict[str, Any])
     _check_state(fn)
     request_id = ids.uuid4()
     outcome = await run(backend, resolved, payload, request_id, _client_context(request))
+    answer, error = outcome.payload, outcome.error
+    if len(answer) > RESPONSE_LIMIT:  # an asynchronous invocation may answer more
+        answer, error = RESPONSE_TOO_LARGE, "Unhandled"
     result: dict[str, Any] = {
         "StatusCode": 200,
-        "Payload": outcome.payload,
+        "Payload": answer,
         "ExecutedVersion": resolved.version,
     }
-    if outcome.error is not None:
-        result["FunctionError"] = outcome.error
+    if error is not None:
+        result["FunctionError"] = error
     if request.get("LogType") == "Tail":
         result["LogResult"] = _tail(resolved, request_id, outcome)
     return result

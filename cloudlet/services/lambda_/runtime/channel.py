@@ -12,10 +12,15 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from cloudlet.services.lambda_.runtime.limits import RESPONSE_TOO_LARGE
 from cloudlet.services.lambda_.runtime.python_runtime import DOWN, UP
 
 if TYPE_CHECKING:
     from cloudlet.services.lambda_.runtime.pool import Environment, Invocation
+
+# A frame's payload beyond this is not kept (the HTTP Runtime API refuses bodies over
+# the server's 16 MiB limit too): the invocation ends with Lambda's too-large error.
+KEEP_LIMIT = 16 * 1024 * 1024
 
 
 class Channel(asyncio.Protocol):
@@ -24,6 +29,8 @@ class Channel(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.waiting = False  # the runtime asked for an invocation and has none yet
+        self.skipping = 0  # bytes of an oversized payload still to drop
+        self.skipped: tuple[bytes, str, int] | None = None  # its frame: kind, id, peak
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
@@ -37,11 +44,20 @@ class Channel(asyncio.Protocol):
             self.transport = None
 
     def data_received(self, data: bytes) -> None:
+        if self.skipping:
+            data = self._skip(data)
         buffer = self.buffer
         buffer += data
         while len(buffer) >= UP.size:
             kind, id_size, size, peak_kib = UP.unpack_from(buffer)
             start = UP.size + id_size
+            if size > KEEP_LIMIT and len(buffer) >= start:
+                self.skipped = kind, buffer[UP.size : start].decode(), peak_kib
+                self.skipping = size
+                rest = bytes(buffer[start:])
+                buffer.clear()
+                buffer += self._skip(rest)
+                continue
             end = start + size
             if len(buffer) < end:
                 return
@@ -49,6 +65,16 @@ class Channel(asyncio.Protocol):
             payload = bytes(buffer[start:end])
             del buffer[:end]
             self._frame(kind, request_id, payload, peak_kib)
+
+    def _skip(self, data: bytes) -> bytes:
+        """Drop what is left of an oversized payload; the bytes after it."""
+        dropped = min(self.skipping, len(data))
+        self.skipping -= dropped
+        if not self.skipping and self.skipped is not None:
+            kind, request_id, peak_kib = self.skipped
+            self.skipped = None
+            self._frame(b"E" if kind == b"R" else kind, request_id, RESPONSE_TOO_LARGE, peak_kib)
+        return data[dropped:]
 
     def _frame(self, kind: bytes, request_id: str, payload: bytes, peak_kib: int) -> None:
         env = self.env
