@@ -2,11 +2,10 @@
 moto's server (a stand-in for AWS's control plane that validates request shapes; it
 runs no function), read back through boto3, redeployed without changes, destroyed.
 
-moto is not a dependency of cloudlet's tests (its server pulls in Flask and a long tail
-of packages): the test uses moto's server from the benchmark's virtualenv
-(bench/.venvs/moto, made by `python bench/sqs.py --targets moto` or
-`python bench/deploy.py --targets moto`), from CLOUDLET_MOTO_SERVER (a `moto_server`
-executable), from PATH, or an importable moto; and is skipped when there is none.
+moto's server is in the `test` extra, so CI runs this test. It is found as
+CLOUDLET_MOTO_SERVER (a `moto_server` executable), the benchmark's virtualenv
+(bench/.venvs/moto), `moto_server` on PATH, or an importable moto; the test is skipped
+only where there is none (a test environment installed without the extra).
 """
 
 from __future__ import annotations
