@@ -87,6 +87,8 @@ from sqs import (
     Server,
     StartError,
     asyncio_load_run,
+    chosen_targets,
+    closing_sections,
     fmt,
     log,
     process_tree,
@@ -94,6 +96,7 @@ from sqs import (
     run_wrk,
     spawn,
     table,
+    target_arguments,
     wrk_script,
 )
 
@@ -693,12 +696,8 @@ def report(results: list[TargetResult], settings: Settings, load_tool: str) -> s
         ]
     if "cloudlet" in by_name:
         parts += ["", "### cloudlet targets", "", target_table(by_name["cloudlet"])]
-    notes = [f"- {r.name}: {n}" for r in results for n in r.notes]
-    notes += [f"- {name}: {why}" for name, why in NOT_RUN.items()]
-    parts += ["", "### Notes", "", *notes]
-    problems = [f"- {r.name}: {p}" for r in results for p in r.problems]
-    parts += ["", "### Problems", "", *(problems or ["- none"])]
-    return "\n".join(parts)
+    notes = [f"- {name}: {why}" for name, why in NOT_RUN.items()]
+    return "\n".join(parts + closing_sections(results, notes))
 
 
 # --------------------------------------------------------------------------- main
@@ -708,31 +707,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bench/http.py", description=(__doc__ or "").split("\n")[0]
     )
-    parser.add_argument(
-        "--targets",
-        default="cloudlet,ministack,chalice",
-        help="comma-separated subset of: " + ",".join(TARGETS),
-    )
-    parser.add_argument("--quick", action="store_true", help="short smoke run")
-    parser.add_argument(
-        "--no-wrk", action="store_true", help="use the asyncio load client even if wrk is installed"
-    )
-    parser.add_argument(
-        "--quiet-wait",
-        type=float,
-        default=120.0,
-        metavar="SECONDS",
-        help="before each target, wait up to this long for other work to leave the cores "
-        "(default 120; 0: do not wait)",
-    )
+    target_arguments(parser, TARGETS, "cloudlet,ministack,chalice", no_wrk=True, quiet_wait=True)
     args = parser.parse_args(argv)
-    args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    for name in [t for t in args.targets if t in NOT_RUN]:
-        log(f"{name}: {NOT_RUN[name]}")
-    args.targets = [t for t in args.targets if t not in NOT_RUN]
-    unknown = [t for t in args.targets if t not in TARGETS]
-    if unknown:
-        parser.error(f"unknown targets: {', '.join(unknown)}")
+    chosen_targets(parser, args, TARGETS, NOT_RUN)
     return args
 
 

@@ -56,6 +56,8 @@ from sqs import (
     REPO_ROOT,
     TARGETS,
     Server,
+    chosen_targets,
+    closing_sections,
     ensure_venv,
     fmt,
     installed_version,
@@ -248,9 +250,7 @@ def report(results: list[Result], runs: int) -> str:
             label = next(f.label for f in FIGURES if f.key == key)
             goal_rows.append([label, f"<= {goal:g} s", fmt(value), verdict])
         parts += ["", "### cloudlet targets", "", table(["figure", "goal", "measured", "verdict"], goal_rows)]  # fmt: skip
-    problems = [f"- {r.name}: {p}" for r in results for p in r.problems]
-    parts += ["", "### Problems", "", *(problems or ["- none"])]
-    return "\n".join(parts)
+    return "\n".join(parts + closing_sections(results))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -260,10 +260,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="one run per target")
     parser.add_argument("--cli", action="store_true", help="also time `cloudlet deploy` itself")
     args = parser.parse_args(argv)
-    args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    unknown = [t for t in args.targets if t not in BENCH_TARGETS]
-    if unknown:
-        parser.error(f"unknown targets: {', '.join(unknown)}")
+    chosen_targets(parser, args, BENCH_TARGETS)
     args.runs = args.runs or (1 if args.quick else 5)
     return args
 

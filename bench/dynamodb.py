@@ -99,6 +99,8 @@ from sqs import (
     Target,
     WorkerResult,
     asyncio_load_run,
+    chosen_targets,
+    closing_sections,
     ensure_venv,
     fmt,
     installed_version,
@@ -111,6 +113,7 @@ from sqs import (
     run_wrk,
     running,
     table,
+    target_arguments,
     wrk_script,
 )
 
@@ -916,8 +919,7 @@ def report(results: list[TargetResult], settings: Settings, load_tool: str) -> s
             "",
             target_table(by_name["cloudlet"], peers, settings),
         ]
-    notes = [f"- {r.name}: {n}" for r in results for n in r.notes]
-    notes += [
+    notes = [
         f"- {p.name}: the large table was loaded to {settings.peer_items:,} filler items only; "
         f"its time for {settings.large_items:,} is an estimate from that rate"
         for p in peers
@@ -929,10 +931,7 @@ def report(results: list[TargetResult], settings: Settings, load_tool: str) -> s
     )
     if "ministack" in by_name:
         notes.append(f"- ministack: measured earlier (the issue): {MINISTACK_EARLIER}")
-    parts += ["", "### Notes", "", *notes]
-    problems = [f"- {r.name}: {p}" for r in results for p in r.problems]
-    parts += ["", "### Problems", "", *(problems or ["- none"])]
-    return "\n".join(parts)
+    return "\n".join(parts + closing_sections(results, notes))
 
 
 # --------------------------------------------------------------------------- main
@@ -940,28 +939,9 @@ def report(results: list[TargetResult], settings: Settings, load_tool: str) -> s
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument(
-        "--targets",
-        default="cloudlet,moto,ministack",
-        help="comma-separated subset of: " + ",".join(TARGETS),
-    )
-    parser.add_argument("--quick", action="store_true", help="short smoke run")
-    parser.add_argument(
-        "--no-wrk", action="store_true", help="use the asyncio load client even if wrk is installed"
-    )
-    parser.add_argument(
-        "--quiet-wait",
-        type=float,
-        default=120.0,
-        metavar="SECONDS",
-        help="before each target, wait up to this long for other work to leave the cores "
-        "(default 120; 0: do not wait)",
-    )
+    target_arguments(parser, TARGETS, "cloudlet,moto,ministack", no_wrk=True, quiet_wait=True)
     args = parser.parse_args(argv)
-    args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    unknown = [t for t in args.targets if t not in TARGETS]
-    if unknown:
-        parser.error(f"unknown targets: {', '.join(unknown)}")
+    chosen_targets(parser, args, TARGETS)
     return args
 
 

@@ -70,6 +70,8 @@ from sqs import (
     Server,
     StartError,
     Target,
+    chosen_targets,
+    closing_sections,
     cloudlet_command,
     fmt,
     log,
@@ -81,6 +83,7 @@ from sqs import (
     spawn,
     stop,
     table,
+    target_arguments,
 )
 
 # The shared machinery of bench/sqs.py: paths, spawning and stopping servers, tables.
@@ -846,12 +849,8 @@ def report(results: list[TargetResult], settings: Settings) -> str:
             "",
             target_table(by_name["cloudlet"]),
         ]
-    notes = [f"- {r.name}: {n}" for r in results for n in r.notes]
-    notes += [f"- {name}: {why}" for name, why in NOT_RUN.items()]
-    parts += ["", "### Notes", "", *notes]
-    problems = [f"- {r.name}: {p}" for r in results for p in r.problems]
-    parts += ["", "### Problems", "", *(problems or ["- none"])]
-    return "\n".join(parts)
+    notes = [f"- {name}: {why}" for name, why in NOT_RUN.items()]
+    return "\n".join(parts + closing_sections(results, notes))
 
 
 # --------------------------------------------------------------------------- main
@@ -859,20 +858,9 @@ def report(results: list[TargetResult], settings: Settings) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--targets",
-        default="cloudlet,ministack",
-        help="comma-separated subset of: " + ",".join(TARGETS),
-    )
-    parser.add_argument("--quick", action="store_true", help="short smoke run")
+    target_arguments(parser, TARGETS, "cloudlet,ministack")
     args = parser.parse_args(argv)
-    args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    for name in [t for t in args.targets if t in NOT_RUN]:
-        log(f"{name}: {NOT_RUN[name]}")
-    args.targets = [t for t in args.targets if t not in NOT_RUN]
-    unknown = [t for t in args.targets if t not in TARGETS]
-    if unknown:
-        parser.error(f"unknown targets: {', '.join(unknown)}")
+    chosen_targets(parser, args, TARGETS, NOT_RUN)
     return args
 
 

@@ -93,6 +93,8 @@ from sqs import (
     REGION,
     Server,
     StartError,
+    chosen_targets,
+    closing_sections,
     fmt,
     log,
     percentile,
@@ -102,6 +104,7 @@ from sqs import (
     run_targets,
     run_wrk,
     table,
+    target_arguments,
     wrk_script,
 )
 
@@ -1092,16 +1095,12 @@ def report(results: list[TargetResult], settings: Settings) -> str:
         ]
     if "cloudlet" in by_name:
         parts += ["", "### cloudlet targets", "", target_table(by_name["cloudlet"])]
-    notes = [f"- {r.name}: {n}" for r in results for n in r.notes]
-    notes.append(
+    notes = [
         f"- ministack: measured earlier (the issue): {MINISTACK_EARLIER:,.0f} messages/s end "
-        "to end through an SQS mapping"
-    )
-    notes += [f"- {name}: {why}" for name, why in NOT_RUN.items()]
-    parts += ["", "### Notes", "", *notes]
-    problems = [f"- {r.name}: {p}" for r in results for p in r.problems]
-    parts += ["", "### Problems", "", *(problems or ["- none"])]
-    return "\n".join(parts)
+        "to end through an SQS mapping",
+        *(f"- {name}: {why}" for name, why in NOT_RUN.items()),
+    ]
+    return "\n".join(parts + closing_sections(results, notes))
 
 
 # --------------------------------------------------------------------------- main
@@ -1109,28 +1108,9 @@ def report(results: list[TargetResult], settings: Settings) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument(
-        "--targets",
-        default="cloudlet,ministack",
-        help="comma-separated subset of: " + ",".join(lambda_bench.TARGETS),
-    )
-    parser.add_argument("--quick", action="store_true", help="short smoke run")
-    parser.add_argument(
-        "--quiet-wait",
-        type=float,
-        default=120.0,
-        metavar="SECONDS",
-        help="before each target, wait up to this long for other work to leave the cores "
-        "(default 120; 0: do not wait)",
-    )
+    target_arguments(parser, lambda_bench.TARGETS, "cloudlet,ministack", quiet_wait=True)
     args = parser.parse_args(argv)
-    args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    for name in [t for t in args.targets if t in NOT_RUN]:
-        log(f"{name}: {NOT_RUN[name]}")
-    args.targets = [t for t in args.targets if t not in NOT_RUN]
-    unknown = [t for t in args.targets if t not in lambda_bench.TARGETS]
-    if unknown:
-        parser.error(f"unknown targets: {', '.join(unknown)}")
+    chosen_targets(parser, args, lambda_bench.TARGETS, NOT_RUN)
     return args
 
 

@@ -54,7 +54,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -1072,9 +1072,7 @@ def report(results: list[TargetResult], settings: Settings, load_tool: str) -> s
         ]
     if "cloudlet" in by_name:
         parts += ["", "### cloudlet targets", "", target_table(by_name["cloudlet"], peers)]
-    problems = [f"- {r.name}: {p}" for r in results for p in r.problems]
-    parts += ["", "### Problems", "", *(problems or ["- none"])]
-    return "\n".join(parts)
+    return "\n".join(parts + closing_sections(results))
 
 
 R = TypeVar("R")
@@ -1082,22 +1080,71 @@ R = TypeVar("R")
 # --------------------------------------------------------------------------- main
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def target_arguments(
+    parser: argparse.ArgumentParser,
+    known: Iterable[str],
+    default: str,
+    *,
+    no_wrk: bool = False,
+    quiet_wait: bool = False,
+) -> None:
+    """The options every benchmark in bench/ shares: --targets and --quick, and --no-wrk
+    and --quiet-wait for those that have them."""
     parser.add_argument(
-        "--targets",
-        default="cloudlet,moto,ministack",
-        help="comma-separated subset of: " + ",".join(TARGETS),
+        "--targets", default=default, help="comma-separated subset of: " + ",".join(known)
     )
     parser.add_argument("--quick", action="store_true", help="short smoke run")
-    parser.add_argument(
-        "--no-wrk", action="store_true", help="use the asyncio load client even if wrk is installed"
-    )
-    args = parser.parse_args(argv)
-    args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    unknown = [t for t in args.targets if t not in TARGETS]
+    if no_wrk:
+        parser.add_argument(
+            "--no-wrk",
+            action="store_true",
+            help="use the asyncio load client even if wrk is installed",
+        )
+    if quiet_wait:
+        parser.add_argument(
+            "--quiet-wait",
+            type=float,
+            default=120.0,
+            metavar="SECONDS",
+            help="before each target, wait up to this long for other work to leave the "
+            "cores (default 120; 0: do not wait)",
+        )
+
+
+def chosen_targets(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    known: Iterable[str],
+    not_run: dict[str, str] | None = None,
+) -> None:
+    """`args.targets` as a list of names: those this benchmark cannot run are logged
+    with the reason and left out; an unknown name is a usage error."""
+    names = [t.strip() for t in args.targets.split(",") if t.strip()]
+    for name in [t for t in names if t in (not_run or {})]:
+        log(f"{name}: {(not_run or {})[name]}")
+    names = [t for t in names if t not in (not_run or {})]
+    unknown = [t for t in names if t not in set(known)]
     if unknown:
         parser.error(f"unknown targets: {', '.join(unknown)}")
+    args.targets = names
+
+
+def closing_sections(results: Iterable[Any], notes: list[str] | None = None) -> list[str]:
+    """A report's last sections: ### Notes (each target's notes, then `notes`; left out
+    when `notes` is None) and ### Problems."""
+    parts: list[str] = []
+    if notes is not None:
+        mine = [f"- {r.name}: {n}" for r in results for n in r.notes]
+        parts += ["", "### Notes", "", *mine, *notes]
+    problems = [f"- {r.name}: {p}" for r in results for p in r.problems]
+    return parts + ["", "### Problems", "", *(problems or ["- none"])]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    target_arguments(parser, TARGETS, "cloudlet,moto,ministack", no_wrk=True)
+    args = parser.parse_args(argv)
+    chosen_targets(parser, args, TARGETS)
     return args
 
 
