@@ -49,7 +49,7 @@ async def handle(
             (b"lambda-runtime-aws-request-id", invocation.request_id.encode()),
             (b"lambda-runtime-deadline-ms", str(invocation.deadline_ms).encode()),
             (b"lambda-runtime-invoked-function-arn", invocation.invoked_arn.encode()),
-            (b"lambda-runtime-trace-id", f"Root=1-{invocation.request_id[:8]}".encode()),
+            (b"lambda-runtime-trace-id", invocation.trace_id.encode()),
         ]
         if invocation.client_context:
             response_headers.append(
@@ -59,11 +59,7 @@ async def handle(
     if match["init"]:
         env.init_failed(body)
         return _status(202, "OK")
-    current = env.current
-    if current is None or current.request_id != match["id"]:
+    error = None if match["kind"] == "response" else "Unhandled"
+    if not env.respond(match["id"], body, error):
         return 400, list(_JSON), orjson.dumps({"errorMessage": "no such invocation"})
-    if match["kind"] == "response":
-        current.finish(body, None)
-    else:
-        current.finish(body, "Unhandled")
     return _status(202, "OK")

@@ -85,9 +85,7 @@ class Channel(asyncio.Protocol):
                 self.transport.write(b"\0")  # the runtime exits once it reads this
             return
         if kind in (b"R", b"E"):
-            current = env.current
-            if current is not None and current.request_id == request_id:
-                current.finish(payload, None if kind == b"R" else "Unhandled")
+            env.respond(request_id, payload, None if kind == b"R" else "Unhandled")
         invocation = env.next_now()
         if invocation is None:
             self.waiting = True
@@ -102,7 +100,7 @@ class Channel(asyncio.Protocol):
             (
                 invocation.request_id,
                 invocation.invoked_arn,
-                f"Root=1-{invocation.request_id[:8]}",
+                invocation.trace_id,
                 invocation.client_context or "",
             )
         ).encode()

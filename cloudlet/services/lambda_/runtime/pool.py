@@ -53,6 +53,11 @@ class Invocation:
             self.done.set_result((payload, error))
         self.fetched.set()  # an invocation that ends before it was fetched (init error)
 
+    @property
+    def trace_id(self) -> str:
+        """The X-Ray trace header the runtime is given (`_X_AMZN_TRACE_ID`)."""
+        return f"Root=1-{self.request_id[:8]}"
+
 
 @dataclass
 class Outcome:
@@ -130,6 +135,15 @@ class Environment:
             self.channel.send(self._fetched(invocation))
         else:
             self.queued = invocation
+
+    def respond(self, request_id: str, payload: bytes, error: str | None) -> bool:
+        """The runtime's response (or error) for `request_id`; False when that is not the
+        invocation this environment is running."""
+        current = self.current
+        if current is None or current.request_id != request_id:
+            return False
+        current.finish(payload, error)
+        return True
 
     def init_failed(self, payload: bytes) -> None:
         self.init_error = payload
